@@ -1,0 +1,60 @@
+# Two commands matter: `make run` (set up, index if missing, serve the UI) and `make test`.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+# The CPU wheel of torch lies here on these machines; pip also finds it through its own config.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+
+.PHONY: install system-deps run index test test-slow bench lint format eval clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(FIND_LINKS) -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Chromium for the browser tests comes from Debian (never `playwright install`).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+index/CURRENT: | install
+	$(BIN)/cimic index
+
+index: install
+	$(BIN)/cimic index
+
+run: install index/CURRENT
+	$(BIN)/python app.py
+
+test: install system-deps
+	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+test-slow: install system-deps
+	$(BIN)/python -m pytest -m slow
+
+bench: install index/CURRENT
+	$(BIN)/python bench/bench_ask.py
+
+eval: install index/CURRENT
+	$(BIN)/cimic eval ../shared/eval/dev.jsonl
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) index .pytest_cache .ruff_cache build *.egg-info src/*.egg-info

@@ -1,0 +1,152 @@
+"""Ranked chunks -> extractive passages: near-duplicates merged, key sentences highlighted, abstention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .lexical import terms
+from .retrieval import Candidates
+from .store import IndexData
+from .types import Answer, Chunk, Passage
+
+NEAR_DUPLICATE = 0.85  # share of the shorter passage's terms found in the longer one
+HIGHLIGHT_MARGIN = 0.04
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Abstention operating point: answer when the evidence clears either bar."""
+
+    dense: float = 0.45  # best cosine between question and a passage
+    coverage: float = 0.6  # share of the question's content terms found in one top passage
+    dense_floor: float = 0.25  # below this cosine no lexical match is trusted
+
+
+@lru_cache(maxsize=100_000)
+def _term_set(text: str) -> frozenset[str]:
+    # List numbering ("1.", "2.") says nothing about content.
+    return frozenset(t for t in terms(text) if not t.isdigit())
+
+
+def near_duplicate(a: Chunk, b: Chunk) -> bool:
+    """Whether two chunks say the same thing (one restates the other)."""
+    if a.doc == b.doc and a.entry is not None and a.entry == b.entry:
+        return False  # pieces of one long glossary entry complement each other
+    ta, tb = _term_set(a.text), _term_set(b.text)
+    small = min(len(ta), len(tb))
+    return small >= 5 and len(ta & tb) / small >= NEAR_DUPLICATE
+
+
+def merge_duplicates(data: IndexData, rows: list[int], limit: int) -> list[list[int]]:
+    """Group the ranking into at most `limit` groups of near-duplicates, best-ranked first.
+
+    Each group is ordered by rank; a later row that restates a group's member joins it.
+    """
+    groups: list[list[int]] = []
+    for row in rows:
+        chunk = data.chunks[row]
+        home = next((g for g in groups if any(near_duplicate(chunk, data.chunks[r]) for r in g)), None)
+        if home is not None:
+            home.append(row)
+        elif len(groups) < limit:
+            groups.append([row])
+    return groups
+
+
+def most_complete(data: IndexData, group: list[int]) -> int:
+    """The member of a duplicate group to show: the longest, ties to the better rank."""
+    return max(group, key=lambda r: (len(data.chunks[r].text), -group.index(r)))
+
+
+def highlight_spans(data: IndexData, row: int, query_vector: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """The sentence(s) of a chunk closest to the question, as spans inside the chunk text."""
+    lo, hi = int(data.sentence_rows[row]), int(data.sentence_rows[row + 1])
+    if hi <= lo:
+        chunk = data.chunks[row]
+        return ((0, len(chunk.text)),)
+    sims = data.sentence_vectors[lo:hi] @ query_vector
+    best = float(sims.max())
+    picked = [i for i in np.argsort(-sims)[:2] if sims[i] >= best - HIGHLIGHT_MARGIN]
+    return tuple(sorted((int(data.sentences[lo + i, 1]), int(data.sentences[lo + i, 2])) for i in picked))
+
+
+def to_passage(data: IndexData, row: int, score: float, highlights, also: list[int]) -> Passage:
+    """A Passage for chunk row, with its document's citation metadata."""
+    c = data.chunks[row]
+    doc = data.documents[c.doc]
+    return Passage(
+        text=c.text,
+        doc=c.doc,
+        title=doc.title,
+        source=c.source or doc.source,
+        section=c.section,
+        start=c.start,
+        end=c.end,
+        score=score,
+        highlights=highlights,
+        nato_agreed=c.nato_agreed,
+        kind=c.kind,
+        keywords=c.keywords,
+        also_in=tuple((data.chunks[r].doc, data.chunks[r].start, data.chunks[r].end) for r in also),
+    )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How strongly the documents answer a query: the inputs of the abstention decision."""
+
+    dense: float
+    coverage: float
+
+    def supports(self, t: Thresholds) -> bool:
+        """Whether this evidence is enough to answer."""
+        if self.dense < t.dense_floor:
+            return False
+        return self.dense >= t.dense or self.coverage >= t.coverage
+
+
+def evidence(data: IndexData, cands: Candidates, top: int = 3) -> Evidence:
+    """Best dense cosine, and best share of query terms covered by one of the top passages."""
+    if not cands.rows:
+        return Evidence(0.0, 0.0)
+    dense = max(cands.dense.values(), default=0.0)
+    qterms = set(cands.query_terms)
+    coverage = 0.0
+    if qterms:
+        for row in cands.rows[:top]:
+            c = data.chunks[row]
+            coverage = max(coverage, len(qterms & _term_set(c.search_text)) / len(qterms))
+    return Evidence(dense, coverage)
+
+
+def build_answer(
+    question: str,
+    query: str,
+    data: IndexData,
+    cands: Candidates,
+    k: int,
+    thresholds: Thresholds = Thresholds(),
+) -> Answer:
+    """Passages for the best k distinct chunks, or an abstention with the closest weak matches."""
+    passages = []
+    for group in merge_duplicates(data, cands.rows, k):
+        shown = most_complete(data, group)
+        also = [r for r in group if r != shown]
+        spans = highlight_spans(data, shown, cands.query_vector)
+        passages.append(to_passage(data, shown, cands.fused[group[0]], spans, also))
+    ev = evidence(data, cands)
+    if not passages:
+        return Answer(question, query, (), True, "The documents hold nothing to search yet.", ())
+    if not ev.supports(thresholds):
+        return Answer(
+            question,
+            query,
+            (),
+            True,
+            "The documents don't cover this question. The closest passages are shown as weak matches.",
+            tuple(passages[: min(3, k)]),
+        )
+    return Answer(question, query, tuple(passages), False, f"{len(passages)} passage(s) from the documents.")

@@ -1,0 +1,145 @@
+"""Assistant: the facade that app.py, the CLI and other tools hold. It wires the stages."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from .answer import Thresholds, build_answer
+from .chunking import chunker_settings
+from .conversation import standalone_query
+from .documents import load_corpus
+from .embedding import DEFAULT_MODEL, Encoder, load_encoder
+from .errors import CimicError, IndexMissingError, QueryError
+from .indexing import RebuildReport, build_index
+from .retrieval import FUSION_METHODS, search
+from .store import IndexData, check_compatible, current_generation, load_generation
+from .types import Answer, Document
+
+MAX_QUESTION_CHARS = 2000
+MAX_K = 50
+DEFAULT_FUSION = "rrf"
+
+
+def clean_question(question: str) -> str:
+    """The question with control and invisible formatting characters removed; QueryError if unusable."""
+    if not isinstance(question, str):
+        raise QueryError("the question must be text")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QueryError(
+            f"the question is {len(question):,} characters long; ask in at most {MAX_QUESTION_CHARS:,}"
+        )
+    cleaned = "".join(
+        " " if ch in "\t\n\r" else ch
+        for ch in question.encode("utf-8", "replace").decode("utf-8")
+        if ch in "\t\n\r" or (ch.isprintable() and not 0x202A <= ord(ch) <= 0x202E and not 0x2066 <= ord(ch) <= 0x2069)
+    )
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QueryError("the question is empty; type a question about the documents")
+    return cleaned
+
+
+class Assistant:
+    """Answers questions with verbatim, cited passages from the documents of corpus_dir."""
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        index_dir: Path,
+        encoder: Encoder,
+        data: IndexData,
+        fusion: str = DEFAULT_FUSION,
+        thresholds: Thresholds | None = None,
+    ):
+        self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
+        self.encoder = encoder
+        self.fusion = fusion
+        self.thresholds = thresholds or Thresholds()
+        self._data = data
+        self._rebuild_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        corpus_dir: str | Path = "corpus",
+        index_dir: str | Path = "index",
+        model: str = DEFAULT_MODEL,
+        fusion: str = DEFAULT_FUSION,
+        update: bool = True,
+        encoder: Encoder | None = None,
+        progress: bool = False,
+    ) -> Assistant:
+        """Load the index; with update=True, build or update it first when the corpus has changed."""
+        if fusion not in FUSION_METHODS:
+            raise CimicError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSION_METHODS)}")
+        corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+        encoder = encoder or load_encoder(model)
+        data = None
+        try:
+            data = load_generation(current_generation(index_dir))
+            check_compatible(data.manifest, encoder.name, encoder.dim, chunker_settings())
+        except IndexMissingError:
+            if not update:
+                raise
+        except CimicError:
+            if not update:
+                raise
+            data = None  # an unusable index is rebuilt in full below
+        if update:
+            corpus = load_corpus(corpus_dir)
+            report = build_index(corpus_dir, index_dir, encoder, data, progress=progress, corpus=corpus)
+            if report.published:
+                data = load_generation(current_generation(index_dir))
+        assert data is not None
+        return cls(corpus_dir, index_dir, encoder, data, fusion)
+
+    @property
+    def manifest(self) -> dict:
+        """Manifest of the generation being served."""
+        return self._data.manifest
+
+    def documents(self) -> list[Document]:
+        """The indexed documents."""
+        return list(self._data.documents.values())
+
+    def document(self, doc: str) -> Document:
+        """One indexed document by its relative path; its text is what passages' offsets point into."""
+        try:
+            return self._data.documents[doc]
+        except KeyError:
+            raise CimicError(f"no document {doc!r} in the index; see `cimic status` for the list") from None
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[str] | None = None,
+        k: int = 5,
+        docs: Collection[str] | None = None,
+    ) -> Answer:
+        """Answer a question with at most k cited passages; history is the earlier questions, oldest first."""
+        if not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be a whole number from 1 to {MAX_K}")
+        question = clean_question(question)
+        past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][-10:]
+        query = standalone_query(question, past)
+        data = self._data  # one generation for the whole question, even if a rebuild publishes
+        qvec = self.encoder.embed_query(query)
+        cands = search(data, qvec, query, self.fusion, docs)
+        return build_answer(question, query, data, cands, k, self.thresholds)
+
+    def rebuild(self, progress: bool = False) -> RebuildReport:
+        """Re-read corpus_dir, update index_dir (only what changed), and serve the new index."""
+        with self._rebuild_lock:
+            report = build_index(self.corpus_dir, self.index_dir, self.encoder, self._data, progress=progress)
+            if report.published:
+                self._data = load_generation(current_generation(self.index_dir))
+            return report
+
+    def stale(self) -> bool:
+        """Whether corpus_dir differs from what the served index was built from."""
+        corpus = load_corpus(self.corpus_dir)
+        built = {d: v["sha256"] for d, v in self._data.manifest.get("documents", {}).items()}
+        return built != {d.doc: d.sha256 for d in corpus.documents}

@@ -1,0 +1,304 @@
+"""Document -> Chunks that follow its structure (glossary entries, paragraphs, whole lists).
+
+Every chunk is an exact span of the document text: chunk.text == doc.text[chunk.start:chunk.end].
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from .types import Chunk, Document
+
+MAX_CHARS = 1200
+MIN_CHARS = 80
+CHUNKER_VERSION = 3
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
+_TERMINAL = re.compile(r"[.!?…][\"”’)\]]*$")
+_OPEN_QUOTE = "“"
+_CLOSE_QUOTE = "”"
+_NATO_AGREED = re.compile(r"\(NATO agreed\)", re.IGNORECASE)
+# A sentence that opens with one of these refers back to the one before: same paragraph.
+_ANAPHORIC = re.compile(
+    r"^(It|Its|This|These|That|Those|They|Their|Such|Furthermore|Additionally|Moreover|"
+    r"However|Therefore|Thus|Also|In addition|For this reason|Through|Here)\b"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])([\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_KEYWORDS_LABEL = re.compile(r"^key ?words:?$", re.IGNORECASE)
+
+
+def chunker_settings() -> dict:
+    """What the manifest records about the chunker: a change forces a rebuild."""
+    return {"version": CHUNKER_VERSION, "max_chars": MAX_CHARS, "min_chars": MIN_CHARS}
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int  # end of the stripped content (no newline)
+    text: str  # stripped
+
+    @property
+    def is_item(self) -> bool:
+        return bool(_LIST_ITEM.match(self.text))
+
+
+def _lines(text: str, lo: int, hi: int) -> list[_Line | None]:
+    """Lines of text[lo:hi] as stripped spans; None stands for a blank line."""
+    out: list[_Line | None] = []
+    pos = lo
+    for raw in text[lo:hi].splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        stripped = body.strip()
+        if stripped:
+            s = pos + (len(body) - len(body.lstrip()))
+            out.append(_Line(s, s + len(stripped), stripped))
+        else:
+            out.append(None)
+        pos += len(raw)
+    return out
+
+
+def _is_terminal(t: str) -> bool:
+    return bool(_TERMINAL.search(t)) or bool(_NATO_AGREED.search(t[-14:]))
+
+
+def _open_quote(t: str) -> bool:
+    return t.count(_OPEN_QUOTE) > t.count(_CLOSE_QUOTE)
+
+
+def _is_heading(line: _Line, nxt: _Line | None, isolated: bool = False) -> bool:
+    t = line.text
+    if t.startswith("#"):
+        return True
+    if isolated and not line.is_item and len(t) <= 60 and t[-1] in "?:":
+        return True  # "What is it?" standing alone between blank lines
+    if line.is_item or _is_terminal(t) or t[-1] in ",;:-–(" or _open_quote(t):
+        return False
+    if len(t) > 90 or len(t.split()) > 12 or not (t[0].isupper() or t[0].isdigit()):
+        return False
+    return nxt is None or not nxt.text[0].islower()
+
+
+def _continues(prev: _Line, line: _Line, block_text: str) -> bool:
+    """Whether line belongs to the same unit as prev (no blank line between them)."""
+    p, t = prev.text, line.text
+    if _NATO_AGREED.fullmatch(t.strip()):
+        return True
+    if _open_quote(block_text):
+        return True
+    if line.is_item:
+        return prev.is_item or p.endswith(":")
+    if p.endswith((",", ";", ":", "-", "–")) or t[0].islower():
+        return True
+    if prev.is_item:
+        return False
+    if _is_terminal(p):
+        # In hard-wrapped text a sentence that refers back continues the paragraph.
+        return len(p) < 100 and bool(_ANAPHORIC.match(t))
+    return True  # a hard-wrapped line that simply runs on
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    section: str | None
+    kind: str
+    glue_next: bool = False  # no blank line before the next unit
+
+
+def _prose_units(doc: Document, lo: int, hi: int, section: str | None) -> tuple[list[_Unit], str | None]:
+    """Paragraphs and lists of text[lo:hi], headings turned into sections."""
+    text = doc.text
+    lines = _lines(text, lo, hi)
+    units: list[_Unit] = []
+    cur: list[_Line] = []
+    blanks = 0
+
+    def close(glue: bool) -> None:
+        if cur:
+            kind = "list" if sum(ln.is_item for ln in cur) >= 2 else "paragraph"
+            units.append(_Unit(cur[0].start, cur[-1].end, section, kind, glue))
+            cur.clear()
+
+    for i, line in enumerate(lines):
+        if line is None:
+            blanks += 1
+            continue
+        nxt = next((ln for ln in lines[i + 1 :] if ln is not None), None)
+        isolated = (blanks > 0 or i == 0) and i + 1 < len(lines) and lines[i + 1] is None
+        if not cur and _is_heading(line, nxt, isolated):
+            close(False)
+            section = line.text.lstrip("#").strip()
+            blanks = 0
+            continue
+        if cur:
+            block = text[cur[0].start : cur[-1].end]
+            if blanks:
+                # A list may follow its colon-ended introduction, or continue, across one blank line.
+                joined = line.is_item and (cur[-1].text.endswith(":") or cur[-1].is_item and blanks == 1)
+            else:
+                joined = _continues(cur[-1], line, block)
+            if not joined:
+                close(not blanks)
+                if _is_heading(line, nxt, isolated):
+                    section = line.text.lstrip("#").strip()
+                    blanks = 0
+                    continue
+        cur.append(line)
+        blanks = 0
+    close(False)
+    return _merge_small(units), section
+
+
+def _merge_small(units: list[_Unit]) -> list[_Unit]:
+    """Fold a unit too short to stand alone into the unit it runs into."""
+    out: list[_Unit] = []
+    for u in units:
+        if out and out[-1].glue_next and out[-1].end - out[-1].start < MIN_CHARS and out[-1].section == u.section:
+            prev = out.pop()
+            u = _Unit(prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next)
+        out.append(u)
+    return out
+
+
+def find_glossary(doc: Document) -> int | None:
+    """Offset of the first 'Definition' label when the document is a run of glossary entries."""
+    starts = [m.start() for m in re.finditer(r"(?m)^[ \t]*Definition[ \t]*\r?$", doc.text)]
+    sources = re.findall(r"(?m)^[ \t]*Source[ \t]*\r?$", doc.text)
+    return starts[0] if len(starts) >= 3 and len(sources) >= 2 else None
+
+
+def entry_title(body: str) -> str:
+    """A short name for a glossary entry: its title line, else the subject of its first sentence."""
+    first = body.split("\n", 1)[0].strip().strip("“”\"")
+    if "\n" in body and len(first) <= 70 and not _is_terminal(first):
+        return first
+    m = re.match(
+        r"(.{3,90}?)\s+(?:is|are|refers? to|within|involves|describes|represents|encompasses|"
+        r"includes?|in the context|in joint|acts|aims|can|has|have|defines)\b",
+        first,
+    )
+    if m:
+        return m.group(1).strip(" ,")
+    words = first.split()
+    return " ".join(words[:8]) + ("…" if len(words) > 8 else "")
+
+
+def _glossary_units(doc: Document, lo: int, hi: int) -> list[tuple[_Unit, str | None, tuple[str, ...]]]:
+    """One unit per 'Definition … Source … Key words …' entry: (unit, source, key words)."""
+    text = doc.text
+    lines = [ln for ln in _lines(text, lo, hi) if ln is not None]
+    entries: list[list[_Line]] = []
+    for ln in lines:
+        if ln.text == "Definition":
+            entries.append([])
+        elif entries:
+            entries[-1].append(ln)
+    out = []
+    for entry in entries:
+        part = "body"
+        body: list[_Line] = []
+        src: list[str] = []
+        kws: list[str] = []
+        for ln in entry:
+            if ln.text == "Source" or _KEYWORDS_LABEL.match(ln.text):
+                part = "Source" if ln.text == "Source" else "Key words"
+                continue
+            {"body": body, "Source": src, "Key words": kws}[part].append(ln if part == "body" else ln.text)
+        if not body:
+            continue
+        span_text = text[body[0].start : body[-1].end]
+        keywords = tuple(k.strip() for kw in kws for k in kw.split(" / ") if k.strip())
+        unit = _Unit(body[0].start, body[-1].end, entry_title(span_text), "glossary")
+        out.append((unit, "; ".join(src) or None, keywords))
+    return out
+
+
+_SEPARATORS = [r"\n\s*\n", r"\n", r"(?<=[.!?…])\s+", r"(?<=[;:,])\s+", " ", ""]
+
+
+def _splitter(max_chars: int, is_list: bool) -> RecursiveCharacterTextSplitter:
+    # A list splits between items first, so its introduction stays with the first items.
+    return RecursiveCharacterTextSplitter(
+        chunk_size=max_chars,
+        chunk_overlap=0,
+        separators=_SEPARATORS[1:] if is_list else _SEPARATORS,
+        is_separator_regex=True,
+        keep_separator="end",  # rejoined pieces are then exact substrings
+        strip_whitespace=True,
+    )
+
+
+def split_span(
+    text: str, start: int, end: int, max_chars: int = MAX_CHARS, is_list: bool = False
+) -> list[tuple[int, int]]:
+    """Split text[start:end] into spans of at most max_chars, at sentence boundaries first."""
+    if end - start <= max_chars:
+        return [(start, end)]
+    spans = []
+    cursor = start
+    for piece in _splitter(max_chars, is_list).split_text(text[start:end]):
+        at = text.find(piece, cursor, end)
+        if at < 0:  # the splitter changed the text; fall back to hard cuts
+            return [(s, min(s + max_chars, end)) for s in range(start, end, max_chars)]
+        spans.append((at, at + len(piece)))
+        cursor = at + len(piece)
+    return spans
+
+
+def chunk_document(doc: Document) -> list[Chunk]:
+    """Cut a document into chunks that follow its structure, each at most MAX_CHARS long."""
+    lo, hi = doc.content_span
+    text = doc.text
+    units: list[tuple[_Unit, str | None, tuple[str, ...]]] = []
+    glossary_at = find_glossary(doc)
+    prose_hi = glossary_at if glossary_at is not None and lo <= glossary_at < hi else hi
+    prose, _ = _prose_units(doc, lo, prose_hi, None)
+    units += [(u, None, ()) for u in prose]
+    if prose_hi < hi:
+        units += _glossary_units(doc, prose_hi, hi)
+    chunks: list[Chunk] = []
+    for n, (unit, source, keywords) in enumerate(units):
+        for s, e in split_span(text, unit.start, unit.end, is_list=unit.kind == "list"):
+            piece = text[s:e]
+            chunks.append(
+                Chunk(
+                    doc=doc.doc,
+                    start=s,
+                    end=e,
+                    text=piece,
+                    section=unit.section,
+                    kind=unit.kind,
+                    source=source,
+                    keywords=keywords,
+                    nato_agreed=bool(_NATO_AGREED.search(piece)),
+                    entry=n if unit.kind == "glossary" else None,
+                )
+            )
+    return chunks
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences (and list items) of a passage as (start, end) spans inside it."""
+    spans: list[tuple[int, int]] = []
+    lines = [ln for ln in _lines(text, 0, len(text)) if ln is not None]
+    groups: list[list[_Line]] = []
+    for ln in lines:
+        if groups and not ln.is_item and not groups[-1][-1].is_item and not _is_terminal(groups[-1][-1].text) \
+                and not groups[-1][-1].text.endswith(":"):
+            groups[-1].append(ln)
+        else:
+            groups.append([ln])
+    for g in groups:
+        s, e = g[0].start, g[-1].end
+        cursor = s
+        for m in _SENTENCE_END.finditer(text, s, e):
+            spans.append((cursor, m.start() + len(m.group(1))))
+            cursor = m.end()
+        spans.append((cursor, e))
+    return [(s, e) for s, e in spans if e > s and text[s:e].strip()]

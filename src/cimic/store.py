@@ -1,0 +1,218 @@
+"""index/ on disk: generations with a manifest and checksums, published by an atomic switch.
+
+Layout::
+
+    index/CURRENT            name of the published generation (replaced atomically)
+    index/gen-<id>/          one complete, verified build
+        manifest.json        what built it, per-document hashes, per-file SHA-256
+        chunks.json documents.json dense.faiss sentences.npy sentence_vectors.npy bm25/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .dense import DenseIndex
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .lexical import LexicalIndex
+from .types import Chunk, Document
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+KEEP_GENERATIONS = 2
+
+
+@dataclass
+class IndexData:
+    """One loaded generation: everything a query needs, already in memory."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    documents: dict[str, Document]
+    dense: DenseIndex
+    lexical: LexicalIndex
+    sentences: np.ndarray  # (m, 3) int64 rows: chunk id, start, end (offsets inside the chunk)
+    sentence_vectors: np.ndarray  # (m, d) float32
+    sentence_rows: np.ndarray  # (n + 1,) int64: sentences of chunk i are rows [i, i+1)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def write_generation(
+    index_dir: Path,
+    manifest: dict,
+    chunks: list[Chunk],
+    documents: dict[str, Document],
+    vectors: np.ndarray,
+    lexical: LexicalIndex,
+    sentences: np.ndarray,
+    sentence_vectors: np.ndarray,
+) -> Path:
+    """Write a new generation aside, verify it, then publish it; returns its directory."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    gen_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    tmp = index_dir / f".building-{gen_id}"
+    tmp.mkdir()
+    try:
+        _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
+        _write_json(tmp / "documents.json", {k: asdict(d) for k, d in documents.items()})
+        DenseIndex.build(vectors).save(tmp / "dense.faiss")
+        np.save(tmp / "sentences.npy", sentences.astype(np.int64))
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
+        (tmp / "bm25").mkdir()
+        lexical.save(tmp / "bm25")
+        files = {p.relative_to(tmp).as_posix(): _sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        _write_json(tmp / "manifest.json", {**manifest, "format_version": FORMAT_VERSION, "files": files})
+        _fsync_tree(tmp)
+        final = index_dir / f"gen-{gen_id}"
+        os.replace(tmp, final)
+        _fsync_dir(index_dir)
+        verify_generation(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(index_dir, final.name)
+    prune(index_dir)
+    return final
+
+
+def publish(index_dir: Path, name: str) -> None:
+    """Point CURRENT at generation `name` with an atomic rename."""
+    tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def current_generation(index_dir: Path) -> Path:
+    """Directory of the published generation; IndexMissingError when there is none."""
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissingError(f"no index in {index_dir}; run `cimic index` to build it") from None
+    gen = index_dir / name
+    if not name.startswith("gen-") or "/" in name or not gen.is_dir():
+        raise IndexCorruptError(
+            f"{pointer} names a missing generation '{name}'; run `cimic index` to rebuild"
+        )
+    return gen
+
+
+def prune(index_dir: Path, keep: int = KEEP_GENERATIONS) -> None:
+    """Delete all but the newest `keep` generations (never the published one) and stale builds."""
+    current = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    for old in [g for g in gens if g.name != current][keep - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in index_dir.glob(".building-*"):
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def read_manifest(gen: Path) -> dict:
+    """The manifest of a generation; IndexCorruptError when unreadable."""
+    try:
+        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(
+            f"{gen / 'manifest.json'} is unreadable ({exc}); run `cimic index` to rebuild"
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise IndexCorruptError(f"{gen / 'manifest.json'} is malformed; run `cimic index` to rebuild")
+    return manifest
+
+
+def verify_generation(gen: Path) -> dict:
+    """Check every file against the manifest's SHA-256; returns the manifest."""
+    manifest = read_manifest(gen)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index in {gen.parent} has format {manifest.get('format_version')}, this version reads "
+            f"format {FORMAT_VERSION}; run `cimic index` to rebuild"
+        )
+    for name, digest in manifest["files"].items():
+        path = gen / name
+        if not path.is_file():
+            raise IndexCorruptError(f"index file {path} is missing; run `cimic index` to rebuild")
+        if _sha256_file(path) != digest:
+            raise IndexCorruptError(
+                f"index file {path} fails its checksum (damaged or changed); run `cimic index` to rebuild"
+            )
+    return manifest
+
+
+def check_compatible(manifest: dict, model: str, dim: int, chunker: dict) -> None:
+    """Refuse an index built by another model or chunker."""
+    built = manifest.get("model", {})
+    if built.get("name") != model or built.get("dim") != dim:
+        raise IndexMismatchError(
+            f"the index was built with model {built.get('name')!r} (dim {built.get('dim')}), "
+            f"but the assistant uses {model!r} (dim {dim}); run `cimic index` to rebuild"
+        )
+    if manifest.get("chunker") != chunker:
+        raise IndexMismatchError(
+            "the index was built with other chunker settings; run `cimic index` to rebuild"
+        )
+
+
+def load_generation(gen: Path) -> IndexData:
+    """Verify and load one generation into memory."""
+    manifest = verify_generation(gen)
+    try:
+        raw_chunks = json.loads((gen / "chunks.json").read_text(encoding="utf-8"))
+        chunks = [Chunk(**{**c, "keywords": tuple(c["keywords"])}) for c in raw_chunks]
+        raw_docs = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
+        documents = {k: Document(**d) for k, d in raw_docs.items()}
+        dense = DenseIndex.load(gen / "dense.faiss")
+        lexical = LexicalIndex.load(gen / "bm25", len(chunks))
+        sentences = np.load(gen / "sentences.npy", allow_pickle=False)
+        sentence_vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False)
+    except IndexCorruptError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable file means the same to the user
+        raise IndexCorruptError(f"index in {gen} cannot be read ({exc}); run `cimic index` to rebuild") from None
+    if dense.size != len(chunks) or len(sentences) != len(sentence_vectors):
+        raise IndexCorruptError(f"index files in {gen} disagree in size; run `cimic index` to rebuild")
+    counts = np.bincount(sentences[:, 0], minlength=len(chunks)) if len(sentences) else np.zeros(len(chunks))
+    rows = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return IndexData(gen, manifest, chunks, documents, dense, lexical, sentences, sentence_vectors, rows)

@@ -1,0 +1,119 @@
+"""Frozen result types that carry their provenance: Document, Chunk, Passage, Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One corpus file: its exact text and the metadata a citation needs."""
+
+    doc: str  # path relative to corpus_dir, forward slashes
+    text: str
+    sha256: str
+    title: str
+    source: str | None = None  # URL or publication the document states for itself
+    publisher: str | None = None
+    date: str | None = None
+    content_start: int = 0  # text before this offset is page chrome, never indexed
+    content_end: int | None = None
+
+    @property
+    def content_span(self) -> tuple[int, int]:
+        """The (start, end) of the part of the text that carries content."""
+        return self.content_start, len(self.text) if self.content_end is None else self.content_end
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable unit: an exact span of one document plus structural metadata."""
+
+    doc: str
+    start: int
+    end: int
+    text: str
+    section: str | None = None
+    kind: str = "paragraph"  # paragraph | list | glossary
+    source: str | None = None  # a glossary entry's own Source
+    keywords: tuple[str, ...] = ()
+    nato_agreed: bool = False
+    entry: int | None = None  # glossary entry number, shared by the pieces of a split entry
+
+    @property
+    def embed_text(self) -> str:
+        """Text the encoder sees: section (entry name), passage and key words."""
+        parts = [self.section or "", self.text, ", ".join(self.keywords)]
+        return "\n".join(p for p in parts if p)
+
+    @property
+    def search_text(self) -> str:
+        """Text the indexes see: the passage plus its section, source and key words."""
+        extra = [self.section or "", " / ".join(self.keywords), self.source or ""]
+        return "\n".join([self.text, *[e for e in extra if e]])
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A verbatim quote answering a question, with where it stands and how it scored."""
+
+    text: str
+    doc: str
+    title: str
+    source: str | None
+    section: str | None
+    start: int
+    end: int
+    score: float
+    highlights: tuple[tuple[int, int], ...] = ()
+    nato_agreed: bool = False
+    kind: str = "paragraph"
+    keywords: tuple[str, ...] = ()
+    also_in: tuple[tuple[str, int, int], ...] = ()  # (doc, start, end) of near-duplicates
+    page: int | None = None
+
+    def highlighted(self) -> list[str]:
+        """The highlighted sentences as strings."""
+        return [self.text[s:e] for s, e in self.highlights]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of every field."""
+        return {
+            "text": self.text,
+            "doc": self.doc,
+            "title": self.title,
+            "source": self.source,
+            "section": self.section,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 6),
+            "highlights": [list(h) for h in self.highlights],
+            "nato_agreed": self.nato_agreed,
+            "kind": self.kind,
+            "keywords": list(self.keywords),
+            "also_in": [{"doc": d, "start": s, "end": e} for d, s, e in self.also_in],
+            "page": self.page,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `Assistant.ask` returns: ranked passages, or an abstention with weak matches."""
+
+    question: str
+    query: str
+    passages: tuple[Passage, ...]
+    abstained: bool
+    message: str
+    weak_matches: tuple[Passage, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of every field."""
+        return {
+            "question": self.question,
+            "query": self.query,
+            "abstained": self.abstained,
+            "message": self.message,
+            "passages": [p.to_dict() for p in self.passages],
+            "weak_matches": [p.to_dict() for p in self.weak_matches],
+        }
