@@ -74,8 +74,10 @@ def _is_heading(line: _Line, nxt: _Line | None, isolated: bool = False) -> bool:
     t = line.text
     if t.startswith("#"):
         return True
-    if isolated and not line.is_item and len(t) <= 60 and t[-1] in "?:":
-        return True  # "What is it?" standing alone between blank lines
+    if isolated and not line.is_item and len(t) <= 60:
+        # "What is it?" standing alone between blank lines; a colon line that opens a list is not.
+        if t[-1] == "?" or (t[-1] == ":" and not (nxt and nxt.is_item)):
+            return True
     if line.is_item or _is_terminal(t) or t[-1] in ",;:-–(" or _open_quote(t):
         return False
     if len(t) > 90 or len(t.split()) > 12 or not (t[0].isupper() or t[0].isdigit()):

@@ -43,6 +43,10 @@ class DenseIndex:
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
+    def vector(self, row: int) -> np.ndarray:
+        """The stored vector of one row."""
+        return self._index.reconstruct(row)
+
     def vectors(self) -> np.ndarray:
         """All stored vectors, shape (n, d), for reuse in an incremental rebuild."""
         if self.size == 0:

@@ -84,7 +84,9 @@ class SentenceTransformerEncoder(Encoder):
             )
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()
             self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any load failure gets one clear message
             raise ModelError(f"cannot load the embedding model from {path}: {exc}") from exc

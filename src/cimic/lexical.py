@@ -16,11 +16,17 @@ _SPELLING = [
     (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
     (re.compile(r"(?<=\w{2})ys(e|es|ed|ing)$"), r"yz\1"),
     (re.compile(r"(?<=\w{3})our(s|ed|ing|able)?$"), lambda m: "or" + (m.group(1) or "")),
-    (re.compile(r"(?<=\w{2})ence$"), "ense"),
+    (re.compile(r"(?<=[fc])ence$"), "ense"),
     (re.compile(r"(?<=[^aeiou])tre(s)?$"), lambda m: "ter" + (m.group(1) or "")),
     (re.compile(r"(?<=\w{4})mme(s)?$"), lambda m: "m" + (m.group(1) or "")),
     (re.compile(r"(?<=\w{3})ll(ed|ing|er)$"), r"l\1"),
 ]
+
+
+_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how does do did can could would should "
+    "tell me please explain describe list name".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -34,7 +40,8 @@ def _stemmer():
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN)
+    # Question words carry the form of a question, not its topic.
+    return frozenset(STOPWORDS_EN) | _QUESTION_WORDS
 
 
 def fold_spelling(word: str) -> str:

@@ -11,9 +11,11 @@ from .fusion import rank, reciprocal_rank_fusion, weighted_scores
 from .lexical import terms
 from .store import IndexData
 
-FUSION_METHODS = ("rrf", "weighted")
+FUSION_METHODS = ("weighted", "rrf")
 DEPTH = 50  # rows each side contributes to fusion
-FULL_DENSE = 20_000  # up to this many rows, every row gets its dense score
+FULL_SCAN = 20_000  # up to this many rows, every row is scored on both sides
+DENSE_WEIGHT = 0.6  # weighted fusion: share of the (min-max normalised) dense score
+SENTENCE_MIX = 0.5  # dense score: share given to the best-matching sentence of the chunk
 
 
 @dataclass(frozen=True)
@@ -22,43 +24,75 @@ class Candidates:
 
     rows: list[int]  # best first
     fused: dict[int, float]
-    dense: dict[int, float]  # cosine of every row considered
+    dense: dict[int, float]  # cosine evidence of every row considered
     lexical: dict[int, float]  # BM25 of every row considered
     query_terms: tuple[str, ...]
     query_vector: np.ndarray
+
+
+def sentence_aware(chunk_cos: np.ndarray, best_sentence: np.ndarray, mix: float = SENTENCE_MIX) -> np.ndarray:
+    """Blend a chunk's cosine with its best sentence's, so one precise sentence can lift a long chunk."""
+    return (1.0 - mix) * chunk_cos + mix * np.maximum(chunk_cos, best_sentence)
+
+
+def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+    out = np.full(len(rows), -1.0, dtype=np.float32)
+    for n, row in enumerate(rows):
+        lo, hi = data.sentence_rows[row], data.sentence_rows[row + 1]
+        if hi > lo:
+            out[n] = float((data.sentence_vectors[lo:hi] @ query_vector).max())
+    return out
 
 
 def search(
     data: IndexData,
     query_vector: np.ndarray,
     query: str,
-    fusion: str = "rrf",
+    fusion: str = "weighted",
     docs: Collection[str] | None = None,
     depth: int = DEPTH,
 ) -> Candidates:
     """Rank chunk rows for a query; `docs` restricts the search to those documents."""
     n = len(data.chunks)
     qterms = tuple(terms(query))
-    allowed = None
-    if docs:
-        allowed = np.array([c.doc in docs for c in data.chunks], dtype=bool)
-    # Scoring every row is cheap up to tens of thousands and gives each candidate its cosine.
-    k_dense = n if n <= FULL_DENSE or allowed is not None else depth * 4
-    d_scores, d_ids = data.dense.search(query_vector, k_dense)
-    dense = {int(i): float(s) for s, i in zip(d_scores, d_ids, strict=True)}
+    allowed = np.array([c.doc in docs for c in data.chunks], dtype=bool) if docs else None
     lex_all = data.lexical.scores(qterms)
+    if n <= FULL_SCAN or allowed is not None:
+        d_scores, d_ids = data.dense.search(query_vector, n)
+        rows = np.arange(n)
+        chunk_cos = np.zeros(n, dtype=np.float32)
+        chunk_cos[d_ids] = d_scores
+    else:  # large index: score the union of both sides' top rows only
+        d_scores, d_ids = data.dense.search(query_vector, depth * 4)
+        lex_top = np.argpartition(-lex_all, depth)[:depth]
+        rows = np.unique(np.concatenate([d_ids, lex_top]))
+        chunk_cos = np.zeros(n, dtype=np.float32)
+        chunk_cos[d_ids] = d_scores
+        missing = np.setdiff1d(rows, d_ids)
+        if len(missing):
+            vecs = np.vstack([data.dense.vector(int(i)) for i in missing])
+            chunk_cos[missing] = vecs @ query_vector
+        chunk_cos = chunk_cos[rows]
     if allowed is not None:
-        dense = {i: s for i, s in dense.items() if allowed[i]}
-        lex_all = np.where(allowed, lex_all, 0.0)
-    dense_rank = sorted(dense, key=lambda i: (-dense[i], i))[:depth]
-    lex_top = [int(i) for i in np.argsort(-lex_all, kind="stable")[:depth] if lex_all[i] > 0]
-    pool = list(dict.fromkeys(dense_rank + lex_top))
-    lexical = {i: float(lex_all[i]) for i in pool}
-    if fusion == "weighted":
-        mixed = weighted_scores(
-            np.array([dense.get(i, 0.0) for i in pool]), np.array([lexical[i] for i in pool])
-        )
-        fused = {i: float(s) for i, s in zip(pool, mixed, strict=True)}
+        rows = rows[allowed[rows]]
+        chunk_cos = chunk_cos[rows] if len(chunk_cos) == n else chunk_cos
+    dense = sentence_aware(chunk_cos, _best_sentence(data, rows, query_vector))
+    lexical = lex_all[rows]
+    if fusion == "rrf":
+        dense_rank = [int(rows[i]) for i in np.argsort(-dense, kind="stable")[:depth]]
+        lex_rank = [int(rows[i]) for i in np.argsort(-lexical, kind="stable")[:depth] if lexical[i] > 0]
+        fused = reciprocal_rank_fusion([dense_rank, lex_rank])
     else:
-        fused = reciprocal_rank_fusion([dense_rank, lex_top])
-    return Candidates(rank(fused), fused, dense, lexical, qterms, query_vector)
+        mixed = weighted_scores(dense, lexical, DENSE_WEIGHT)
+        top = np.argsort(-mixed, kind="stable")[: depth * 2]
+        fused = {int(rows[i]): float(mixed[i]) for i in top}
+    ranked = rank(fused)
+    pos = {int(r): i for i, r in enumerate(rows)}
+    return Candidates(
+        ranked,
+        fused,
+        {r: float(dense[pos[r]]) for r in ranked},
+        {r: float(lexical[pos[r]]) for r in ranked},
+        qterms,
+        query_vector,
+    )
