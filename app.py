@@ -39,8 +39,11 @@ def _citation(n: int, p: Passage) -> str:
     source = ""
     if p.source:
         src = html.escape(p.source)
-        source = f' · source: <a href="{src}" target="_blank" rel="noopener">{src}</a>' if p.source.startswith(
-            ("http://", "https://")) else f" · source: {src}"
+        source = (
+            f' · source: <a href="{src}" target="_blank" rel="noopener">{src}</a>'
+            if p.source.startswith(("http://", "https://"))
+            else f" · source: {src}"
+        )
     agreed = ' <strong class="agreed">NATO agreed</strong>' if p.nato_agreed else ""
     return (
         f'<div class="citation"><p><strong>[{n}]</strong> {where}{agreed}<br>'
@@ -62,7 +65,11 @@ def render(answer: Answer) -> str:
         return "\n".join(out)
     key = answer.passages[0].highlighted() if answer.passages else []
     if key:
-        out.append("<p><mark>" + html.escape(" ".join(" ".join(k.split()) for k in key)) + "</mark> [1]</p>")
+        out.append(
+            "<p><mark>"
+            + html.escape(" ".join(" ".join(k.split()) for k in key))
+            + "</mark> [1]</p>"
+        )
     out += [_citation(n, p) for n, p in enumerate(answer.passages, 1)]
     return "\n".join(out)
 
@@ -91,7 +98,11 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             asked = [*asked, question]
         except CimicError as exc:
             reply = f"<p><strong>{html.escape(str(exc))}</strong></p>"
-        chat = [*chat, {"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+        chat = [
+            *chat,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": reply},
+        ]
         return "", chat, asked
 
     def ask(question: str, history: list[str] | None = None) -> dict:
@@ -102,17 +113,29 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             return {"error": str(exc)}
 
     with gr.Blocks(title="CIMIC assistant") as demo:
-        gr.Markdown("## CIMIC assistant\nVerbatim, cited passages from NATO documents on civil-military "
-                    "cooperation, gender perspectives and human security.")
+        gr.Markdown(
+            "## CIMIC assistant\nVerbatim, cited passages from NATO documents on civil-military "
+            "cooperation, gender perspectives and human security."
+        )
         asked = gr.State([])
         chat = gr.Chatbot(label="Conversation", height=560, elem_id="chat", feedback_options=None)
         with gr.Row():
-            box = gr.Textbox(label="Question", placeholder="Ask about the documents…", scale=5,
-                             max_length=MAX_QUESTION_CHARS, elem_id="question", autofocus=True)
+            box = gr.Textbox(
+                label="Question",
+                placeholder="Ask about the documents…",
+                scale=5,
+                max_length=MAX_QUESTION_CHARS,
+                elem_id="question",
+                autofocus=True,
+            )
             send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         with gr.Row():
-            docs = gr.Dropdown(choices=[(t, d) for d, t in titles.items()], multiselect=True,
-                               label="Search in (all documents when empty)", scale=5)
+            docs = gr.Dropdown(
+                choices=[(t, d) for d, t in titles.items()],
+                multiselect=True,
+                label="Search in (all documents when empty)",
+                scale=5,
+            )
             clear = gr.Button("New conversation", scale=1, elem_id="clear")
         gr.Examples(EXAMPLES, inputs=box, label="Examples")
         gr.Markdown(status(), elem_id="status")

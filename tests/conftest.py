@@ -100,4 +100,6 @@ def dev_questions() -> list[dict]:
     """The development question set (skips when ../shared is not beside the project)."""
     if not DEV.is_file():
         pytest.skip(f"{DEV} not found")
-    return [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]

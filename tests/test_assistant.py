@@ -14,7 +14,7 @@ from cimic.assistant import MAX_QUESTION_CHARS
 @pytest.fixture
 def assistant(tiny_corpus: Path, tmp_path: Path, fake_encoder) -> Assistant:
     # Hashing vectors give lower cosines than a real model: a looser operating point.
-    loose = Thresholds(dense=0.3, coverage=0.5, dense_floor=0.0)
+    loose = Thresholds(score=0.3)
     return Assistant.open(tiny_corpus, tmp_path / "index", encoder=fake_encoder, thresholds=loose)
 
 
@@ -84,7 +84,9 @@ def test_rebuild_embeds_only_what_changed(assistant: Assistant, tiny_corpus: Pat
     report = assistant.rebuild()
     assert not report.published and report.chunks_embedded == 0
     path = tiny_corpus / "kitchen.md"
-    path.write_text(path.read_text(encoding="utf-8") + "\nThe bakery opens at dawn.\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\nThe bakery opens at dawn.\n", encoding="utf-8"
+    )
     assert assistant.stale()
     report = assistant.rebuild()
     assert report.changed == ("kitchen.md",) and report.unchanged == ("glossary.txt",)

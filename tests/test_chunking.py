@@ -53,7 +53,9 @@ def test_long_unit_is_split_at_sentence_boundaries(tmp_path):
 
 
 def test_long_list_splits_between_items(tmp_path):
-    items = "\n".join(f"- Item {i} describes a duty of the officer in some detail here." for i in range(40))
+    items = "\n".join(
+        f"- Item {i} describes a duty of the officer in some detail here." for i in range(40)
+    )
     doc = _doc(tmp_path, "l.txt", "The officer must:\n" + items + "\n")
     chunks = chunk_document(doc)
     assert len(chunks) > 1
@@ -76,8 +78,14 @@ def test_corpus_glossary_is_parsed():
     doc = load_corpus(CORPUS).by_doc()["ccoe-cimic-concepts-and-terminology.txt"]
     entries = {c.entry for c in chunk_document(doc) if c.kind == "glossary"}
     assert len(entries) == 43  # one per 'Definition' label
-    wargaming = [c for c in chunk_document(doc) if c.kind == "glossary" and c.section == "Wargaming"]
-    assert wargaming and wargaming[0].keywords == ("Concept development", "Decision-making", "Scenario planning")
+    wargaming = [
+        c for c in chunk_document(doc) if c.kind == "glossary" and c.section == "Wargaming"
+    ]
+    assert wargaming and wargaming[0].keywords == (
+        "Concept development",
+        "Decision-making",
+        "Scenario planning",
+    )
 
 
 def test_split_span_keeps_short_text_whole():
@@ -87,4 +95,10 @@ def test_split_span_keeps_short_text_whole():
 def test_sentence_spans_cover_sentences_and_items():
     text = "First sentence here. Second one “quoted.” Third?\n- item one\n- item two"
     spans = [text[s:e] for s, e in sentence_spans(text)]
-    assert spans == ["First sentence here.", "Second one “quoted.”", "Third?", "- item one", "- item two"]
+    assert spans == [
+        "First sentence here.",
+        "Second one “quoted.”",
+        "Third?",
+        "- item one",
+        "- item two",
+    ]

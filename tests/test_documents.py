@@ -32,7 +32,9 @@ def test_reads_txt_and_md_verbatim(tiny_corpus: Path):
         ("report.pdf", b"%PDF-1.4", "unsupported format"),
     ],
 )
-def test_unreadable_files_are_skipped_with_reason(tmp_path: Path, name: str, data: bytes, reason: str):
+def test_unreadable_files_are_skipped_with_reason(
+    tmp_path: Path, name: str, data: bytes, reason: str
+):
     root = write_corpus(tmp_path / "c", {"good.txt": "A readable document about field kitchens."})
     (root / name).write_bytes(data)
     corpus = load_corpus(root)

@@ -30,8 +30,15 @@ def test_rank_breaks_ties_by_id():
 
 @pytest.mark.parametrize(
     ("british", "american"),
-    [("defence", "defense"), ("organisation", "organization"), ("centre", "center"),
-     ("programme", "program"), ("analysed", "analyzed"), ("behaviour", "behavior"), ("harmonising", "harmonizing")],
+    [
+        ("defence", "defense"),
+        ("organisation", "organization"),
+        ("centre", "center"),
+        ("programme", "program"),
+        ("analysed", "analyzed"),
+        ("behaviour", "behavior"),
+        ("harmonising", "harmonizing"),
+    ],
 )
 def test_british_and_american_spellings_meet(british: str, american: str):
     assert terms(british) == terms(american)
@@ -47,7 +54,9 @@ def test_terms_drop_stopwords_and_stem():
 
 
 def test_bm25_finds_the_matching_row():
-    ix = LexicalIndex.build(["civil preparedness requirements", "cooking bread at home", "defence planning"])
+    ix = LexicalIndex.build(
+        ["civil preparedness requirements", "cooking bread at home", "defence planning"]
+    )
     scores = ix.scores(terms("defense plans"))
     assert int(np.argmax(scores)) == 2
     assert ix.scores(terms("zzzz")).tolist() == [0.0, 0.0, 0.0]

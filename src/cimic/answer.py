@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,11 +19,35 @@ HIGHLIGHT_MARGIN = 0.04
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Abstention operating point: answer when the evidence clears either bar."""
+    """Abstention operating point, chosen on the dev set (README, "Knowing when not to answer")."""
 
-    dense: float = 0.45  # best cosine between question and a passage
-    coverage: float = 0.6  # share of the question's content terms found in one top passage
-    dense_floor: float = 0.25  # below this cosine no lexical match is trusted
+    score: float = 0.35  # evidence score = best dense cosine + coverage_weight * term coverage
+    coverage_weight: float = 0.3
+    date_depth: int = 5  # a question about time needs a dated passage among this many
+
+
+# Questions that only a dated statement answers: asking for a year or date, or for what holds
+# now or next (a document collection is a snapshot; it answers those only where it gives dates).
+_ASKS_TIME = re.compile(
+    r"\b(what|which|in what|in which) (year|date|month)\b|\b(since when|how long ago|"
+    r"current|currently|next|upcoming|latest|today|nowadays|at present|presently|this year)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+\d{1,4}\b|"
+    r"\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b"
+)
+
+
+def asks_time(question: str) -> bool:
+    """Whether the question can only be answered by a dated statement."""
+    return bool(_ASKS_TIME.search(question))
+
+
+def has_date(text: str) -> bool:
+    """Whether the text states a year or a calendar date."""
+    return bool(_DATE.search(text))
 
 
 @lru_cache(maxsize=100_000)
@@ -48,7 +73,9 @@ def merge_duplicates(data: IndexData, rows: list[int], limit: int) -> list[list[
     groups: list[list[int]] = []
     for row in rows:
         chunk = data.chunks[row]
-        home = next((g for g in groups if any(near_duplicate(chunk, data.chunks[r]) for r in g)), None)
+        home = next(
+            (g for g in groups if any(near_duplicate(chunk, data.chunks[r]) for r in g)), None
+        )
         if home is not None:
             home.append(row)
         elif len(groups) < limit:
@@ -61,7 +88,9 @@ def most_complete(data: IndexData, group: list[int]) -> int:
     return max(group, key=lambda r: (len(data.chunks[r].text), -group.index(r)))
 
 
-def highlight_spans(data: IndexData, row: int, query_vector: np.ndarray) -> tuple[tuple[int, int], ...]:
+def highlight_spans(
+    data: IndexData, row: int, query_vector: np.ndarray
+) -> tuple[tuple[int, int], ...]:
     """The sentence(s) of a chunk closest to the question, as spans inside the chunk text."""
     lo, hi = int(data.sentence_rows[row]), int(data.sentence_rows[row + 1])
     if hi <= lo:
@@ -70,7 +99,9 @@ def highlight_spans(data: IndexData, row: int, query_vector: np.ndarray) -> tupl
     sims = data.sentence_vectors[lo:hi] @ query_vector
     best = float(sims.max())
     picked = [i for i in np.argsort(-sims)[:2] if sims[i] >= best - HIGHLIGHT_MARGIN]
-    return tuple(sorted((int(data.sentences[lo + i, 1]), int(data.sentences[lo + i, 2])) for i in picked))
+    return tuple(
+        sorted((int(data.sentences[lo + i, 1]), int(data.sentences[lo + i, 2])) for i in picked)
+    )
 
 
 def to_passage(data: IndexData, row: int, score: float, highlights, also: list[int]) -> Passage:
@@ -98,20 +129,25 @@ def to_passage(data: IndexData, row: int, score: float, highlights, also: list[i
 class Evidence:
     """How strongly the documents answer a query: the inputs of the abstention decision."""
 
-    dense: float
-    coverage: float
+    dense: float  # best sentence-aware cosine
+    coverage: float  # best share of the query's terms found in one top passage
+    dated: bool = True  # a question about time has a dated passage near the top
+
+    def score(self, t: Thresholds) -> float:
+        """One number for the decision: semantic closeness plus lexical agreement."""
+        return self.dense + t.coverage_weight * self.coverage
 
     def supports(self, t: Thresholds) -> bool:
         """Whether this evidence is enough to answer."""
-        if self.dense < t.dense_floor:
-            return False
-        return self.dense >= t.dense or self.coverage >= t.coverage
+        return self.dated and self.score(t) >= t.score
 
 
-def evidence(data: IndexData, cands: Candidates, top: int = 3) -> Evidence:
-    """Best dense cosine, and best share of query terms covered by one of the top passages."""
+def evidence(
+    data: IndexData, cands: Candidates, query: str = "", t: Thresholds = Thresholds(), top: int = 3
+) -> Evidence:
+    """Best dense cosine, best term coverage of a top passage, and (for time questions) a date."""
     if not cands.rows:
-        return Evidence(0.0, 0.0)
+        return Evidence(0.0, 0.0, False)
     dense = max(cands.dense.values(), default=0.0)
     qterms = set(cands.query_terms)
     coverage = 0.0
@@ -119,7 +155,10 @@ def evidence(data: IndexData, cands: Candidates, top: int = 3) -> Evidence:
         for row in cands.rows[:top]:
             c = data.chunks[row]
             coverage = max(coverage, len(qterms & _term_set(c.search_text)) / len(qterms))
-    return Evidence(dense, coverage)
+    dated = not asks_time(query) or any(
+        has_date(data.chunks[r].text) for r in cands.rows[: t.date_depth]
+    )
+    return Evidence(dense, coverage, dated)
 
 
 def build_answer(
@@ -137,7 +176,7 @@ def build_answer(
         also = [r for r in group if r != shown]
         spans = highlight_spans(data, shown, cands.query_vector)
         passages.append(to_passage(data, shown, cands.fused[group[0]], spans, also))
-    ev = evidence(data, cands)
+    ev = evidence(data, cands, query, thresholds)
     if not passages:
         return Answer(question, query, (), True, "The documents hold nothing to search yet.", ())
     if not ev.supports(thresholds):
@@ -149,4 +188,6 @@ def build_answer(
             "The documents don't cover this question. The closest passages are shown as weak matches.",
             tuple(passages[: min(3, k)]),
         )
-    return Answer(question, query, tuple(passages), False, f"{len(passages)} passage(s) from the documents.")
+    return Answer(
+        question, query, tuple(passages), False, f"{len(passages)} passage(s) from the documents."
+    )

@@ -33,7 +33,10 @@ def clean_question(question: str) -> str:
     cleaned = "".join(
         " " if ch in "\t\n\r" else ch
         for ch in question.encode("utf-8", "replace").decode("utf-8")
-        if ch in "\t\n\r" or (ch.isprintable() and not 0x202A <= ord(ch) <= 0x202E and not 0x2066 <= ord(ch) <= 0x2069)
+        if ch in "\t\n\r"
+        or (
+            ch.isprintable() and not 0x202A <= ord(ch) <= 0x202E and not 0x2066 <= ord(ch) <= 0x2069
+        )
     )
     cleaned = " ".join(cleaned.split())
     if not cleaned:
@@ -91,7 +94,9 @@ class Assistant:
             data = None  # an unusable index is rebuilt in full below
         if update:
             corpus = load_corpus(corpus_dir)
-            report = build_index(corpus_dir, index_dir, encoder, data, progress=progress, corpus=corpus)
+            report = build_index(
+                corpus_dir, index_dir, encoder, data, progress=progress, corpus=corpus
+            )
             if report.published:
                 data = load_generation(current_generation(index_dir))
         assert data is not None
@@ -111,7 +116,9 @@ class Assistant:
         try:
             return self._data.documents[doc]
         except KeyError:
-            raise CimicError(f"no document {doc!r} in the index; see `cimic status` for the list") from None
+            raise CimicError(
+                f"no document {doc!r} in the index; see `cimic status` for the list"
+            ) from None
 
     def ask(
         self,
@@ -124,7 +131,9 @@ class Assistant:
         if not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise QueryError(f"k must be a whole number from 1 to {MAX_K}")
         question = clean_question(question)
-        past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][-10:]
+        past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][
+            -10:
+        ]
         query = standalone_query(question, past)
         data = self._data  # one generation for the whole question, even if a rebuild publishes
         qvec = self.encoder.embed_query(query)
@@ -134,7 +143,9 @@ class Assistant:
     def rebuild(self, progress: bool = False) -> RebuildReport:
         """Re-read corpus_dir, update index_dir (only what changed), and serve the new index."""
         with self._rebuild_lock:
-            report = build_index(self.corpus_dir, self.index_dir, self.encoder, self._data, progress=progress)
+            report = build_index(
+                self.corpus_dir, self.index_dir, self.encoder, self._data, progress=progress
+            )
             if report.published:
                 self._data = load_generation(current_generation(self.index_dir))
             return report

@@ -74,10 +74,15 @@ def _is_heading(line: _Line, nxt: _Line | None, isolated: bool = False) -> bool:
     t = line.text
     if t.startswith("#"):
         return True
-    if isolated and not line.is_item and len(t) <= 60:
-        # "What is it?" standing alone between blank lines; a colon line that opens a list is not.
-        if t[-1] == "?" or (t[-1] == ":" and not (nxt and nxt.is_item)):
-            return True
+    # "What is it?" standing alone between blank lines; a colon line that opens a list is not.
+    opens_list = t[-1] == ":" and nxt is not None and nxt.is_item
+    if (
+        isolated
+        and not line.is_item
+        and len(t) <= 60
+        and (t[-1] == "?" or (t[-1] == ":" and not opens_list))
+    ):
+        return True
     if line.is_item or _is_terminal(t) or t[-1] in ",;:-–(" or _open_quote(t):
         return False
     if len(t) > 90 or len(t.split()) > 12 or not (t[0].isupper() or t[0].isdigit()):
@@ -113,7 +118,9 @@ class _Unit:
     glue_next: bool = False  # no blank line before the next unit
 
 
-def _prose_units(doc: Document, lo: int, hi: int, section: str | None) -> tuple[list[_Unit], str | None]:
+def _prose_units(
+    doc: Document, lo: int, hi: int, section: str | None
+) -> tuple[list[_Unit], str | None]:
     """Paragraphs and lists of text[lo:hi], headings turned into sections."""
     text = doc.text
     lines = _lines(text, lo, hi)
@@ -142,7 +149,9 @@ def _prose_units(doc: Document, lo: int, hi: int, section: str | None) -> tuple[
             block = text[cur[0].start : cur[-1].end]
             if blanks:
                 # A list may follow its colon-ended introduction, or continue, across one blank line.
-                joined = line.is_item and (cur[-1].text.endswith(":") or cur[-1].is_item and blanks == 1)
+                joined = line.is_item and (
+                    cur[-1].text.endswith(":") or cur[-1].is_item and blanks == 1
+                )
             else:
                 joined = _continues(cur[-1], line, block)
             if not joined:
@@ -161,9 +170,16 @@ def _merge_small(units: list[_Unit]) -> list[_Unit]:
     """Fold a unit too short to stand alone into the unit it runs into."""
     out: list[_Unit] = []
     for u in units:
-        if out and out[-1].glue_next and out[-1].end - out[-1].start < MIN_CHARS and out[-1].section == u.section:
+        if (
+            out
+            and out[-1].glue_next
+            and out[-1].end - out[-1].start < MIN_CHARS
+            and out[-1].section == u.section
+        ):
             prev = out.pop()
-            u = _Unit(prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next)
+            u = _Unit(
+                prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next
+            )
         out.append(u)
     return out
 
@@ -177,7 +193,7 @@ def find_glossary(doc: Document) -> int | None:
 
 def entry_title(body: str) -> str:
     """A short name for a glossary entry: its title line, else the subject of its first sentence."""
-    first = body.split("\n", 1)[0].strip().strip("“”\"")
+    first = body.split("\n", 1)[0].strip().strip('“”"')
     if "\n" in body and len(first) <= 70 and not _is_terminal(first):
         return first
     m = re.match(
@@ -191,7 +207,9 @@ def entry_title(body: str) -> str:
     return " ".join(words[:8]) + ("…" if len(words) > 8 else "")
 
 
-def _glossary_units(doc: Document, lo: int, hi: int) -> list[tuple[_Unit, str | None, tuple[str, ...]]]:
+def _glossary_units(
+    doc: Document, lo: int, hi: int
+) -> list[tuple[_Unit, str | None, tuple[str, ...]]]:
     """One unit per 'Definition … Source … Key words …' entry: (unit, source, key words)."""
     text = doc.text
     lines = [ln for ln in _lines(text, lo, hi) if ln is not None]
@@ -211,7 +229,9 @@ def _glossary_units(doc: Document, lo: int, hi: int) -> list[tuple[_Unit, str | 
             if ln.text == "Source" or _KEYWORDS_LABEL.match(ln.text):
                 part = "Source" if ln.text == "Source" else "Key words"
                 continue
-            {"body": body, "Source": src, "Key words": kws}[part].append(ln if part == "body" else ln.text)
+            {"body": body, "Source": src, "Key words": kws}[part].append(
+                ln if part == "body" else ln.text
+            )
         if not body:
             continue
         span_text = text[body[0].start : body[-1].end]
@@ -291,8 +311,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     lines = [ln for ln in _lines(text, 0, len(text)) if ln is not None]
     groups: list[list[_Line]] = []
     for ln in lines:
-        if groups and not ln.is_item and not groups[-1][-1].is_item and not _is_terminal(groups[-1][-1].text) \
-                and not groups[-1][-1].text.endswith(":"):
+        if (
+            groups
+            and not ln.is_item
+            and not groups[-1][-1].is_item
+            and not _is_terminal(groups[-1][-1].text)
+            and not groups[-1][-1].text.endswith(":")
+        ):
             groups[-1].append(ln)
         else:
             groups.append([ln])

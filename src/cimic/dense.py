@@ -39,7 +39,9 @@ class DenseIndex:
         k = min(k, self.size)
         if k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        scores, ids = self._index.search(
+            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k
+        )
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 

@@ -125,7 +125,9 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
     """Read every supported file under corpus_dir; unreadable ones are skipped with a reason."""
     root = Path(corpus_dir)
     if not root.is_dir():
-        raise CorpusError(f"corpus directory {root} does not exist; create it and put .txt or .md files in it")
+        raise CorpusError(
+            f"corpus directory {root} does not exist; create it and put .txt or .md files in it"
+        )
     catalog = load_catalog(root)
     real_root = root.resolve()
     docs: list[Document] = []
@@ -137,12 +139,16 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
         if path.is_symlink():
             target = path.resolve()
             if not target.is_relative_to(real_root):
-                skipped.append(Skipped(rel, "symbolic link pointing outside the corpus; not followed"))
+                skipped.append(
+                    Skipped(rel, "symbolic link pointing outside the corpus; not followed")
+                )
                 continue
         if path.is_dir():
             continue
         if path.suffix.lower() not in SUPPORTED:
-            skipped.append(Skipped(rel, f"unsupported format '{path.suffix or 'none'}'; use .txt or .md"))
+            skipped.append(
+                Skipped(rel, f"unsupported format '{path.suffix or 'none'}'; use .txt or .md")
+            )
             continue
         try:
             docs.append(read_document(path, rel, catalog.get(rel)))

@@ -35,7 +35,9 @@ class Encoder(ABC):
     dim: int
 
     @abstractmethod
-    def embed_batch(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """Raw embeddings of texts, shape (len(texts), dim)."""
 
     def embed_documents(
@@ -97,7 +99,9 @@ class SentenceTransformerEncoder(Encoder):
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
-    def embed_batch(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """Encode in length-sorted batches (sentence-transformers sorts to cut padding)."""
         out = []
         step = self.batch_size * 8
@@ -141,7 +145,9 @@ class HashingEncoder(Encoder):
         self.name = name
         self.dim = dim
 
-    def embed_batch(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed_batch(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """Each word adds a signed unit to a hashed coordinate."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):

@@ -50,7 +50,9 @@ def read_questions(path: str | Path) -> list[dict]:
             item = json.loads(line)
             item["question"], item.setdefault("kind", "lexical"), item.setdefault("evidence", [])
         except (ValueError, KeyError, TypeError):
-            raise CimicError(f"{path}:{n} is not a question object with a 'question' field") from None
+            raise CimicError(
+                f"{path}:{n} is not a question object with a 'question' field"
+            ) from None
         items.append(item)
     return items
 
@@ -60,7 +62,10 @@ def answering_rank(answer: Answer, evidence: list[dict], aliases: dict[str, str]
     wanted = [(aliases.get(e.get("doc", ""), e.get("doc")), fold(e["text"])) for e in evidence]
     for rank, p in enumerate(answer.passages, start=1):
         text = fold(p.text)
-        if any(t in text and (doc is None or doc == p.doc or doc not in aliases.values()) for doc, t in wanted):
+        if any(
+            t in text and (doc is None or doc == p.doc or doc not in aliases.values())
+            for doc, t in wanted
+        ):
             return rank
     return None
 
@@ -73,7 +78,16 @@ def evaluate(assistant, items: Iterable[dict], corpus_dir: Path, k: int = 5) -> 
     for item in items:
         answer = assistant.ask(item["question"], history=item.get("history") or [], k=k)
         rank = answering_rank(answer, item["evidence"], aliases) if item["evidence"] else None
-        out.append(Outcome(item.get("id", ""), item["kind"], item["question"], answer.query, rank, answer.abstained))
+        out.append(
+            Outcome(
+                item.get("id", ""),
+                item["kind"],
+                item["question"],
+                answer.query,
+                rank,
+                answer.abstained,
+            )
+        )
     return out
 
 
@@ -105,10 +119,17 @@ def figures(outcomes: list[Outcome]) -> dict:
         "out_of_scope": block([o for o in outcomes if not o.answerable]),
         "by_kind": {kind: block([o for o in outcomes if o.kind == kind]) for kind in kinds},
         "misses": [
-            {"id": o.id, "kind": o.kind, "question": o.question, "query": o.query,
-             "rank": o.rank, "abstained": o.abstained}
+            {
+                "id": o.id,
+                "kind": o.kind,
+                "question": o.question,
+                "query": o.query,
+                "rank": o.rank,
+                "abstained": o.abstained,
+            }
             for o in outcomes
-            if (o.answerable and (o.rank is None or o.abstained)) or (not o.answerable and not o.abstained)
+            if (o.answerable and (o.rank is None or o.abstained))
+            or (not o.answerable and not o.abstained)
         ],
     }
 
@@ -116,7 +137,10 @@ def figures(outcomes: list[Outcome]) -> dict:
 def format_figures(f: dict) -> str:
     """Readable table of the figures."""
     cols = ["questions", "hit@1", "hit@3", "hit@5", "mrr@5", "false_abstention", "abstention"]
-    rows = [(name, f[name]) for name in ("answerable", "core (not follow-up, not out-of-scope)", "out_of_scope")]
+    rows = [
+        (name, f[name])
+        for name in ("answerable", "core (not follow-up, not out-of-scope)", "out_of_scope")
+    ]
     rows += [(f"  {kind}", b) for kind, b in f["by_kind"].items()]
     width = max(len(r[0]) for r in rows) + 2
     lines = ["".ljust(width) + "".join(c.rjust(17) for c in cols)]
@@ -125,7 +149,11 @@ def format_figures(f: dict) -> str:
     lines.append("")
     lines.append(f"misses ({len(f['misses'])}):")
     for m in f["misses"]:
-        why = "answered" if m["kind"] == "out_of_scope" else ("abstained" if m["abstained"] else "not in top 5")
+        why = (
+            "answered"
+            if m["kind"] == "out_of_scope"
+            else ("abstained" if m["abstained"] else "not in top 5")
+        )
         lines.append(f"  {m['id']} [{m['kind']}] {why}: {m['question']}")
         if m["query"] != m["question"]:
             lines.append(f"      searched for: {m['query']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import sys
 import time
@@ -77,10 +78,8 @@ class RebuildReport:
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("cimic-assistant", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 
@@ -104,7 +103,10 @@ def reusable(previous: IndexData | None, encoder: Encoder) -> tuple[bool, str]:
     if previous is None:
         return False, "no previous index"
     m = previous.manifest
-    if m.get("model", {}).get("name") != encoder.name or m.get("model", {}).get("dim") != encoder.dim:
+    if (
+        m.get("model", {}).get("name") != encoder.name
+        or m.get("model", {}).get("dim") != encoder.dim
+    ):
         return False, f"model changed from {m.get('model', {}).get('name')!r} to {encoder.name!r}"
     if m.get("chunker") != chunker_settings():
         return False, "chunker settings changed"
@@ -127,13 +129,20 @@ def build_index(
     new_docs = corpus.by_doc()
     added = tuple(d for d in new_docs if d not in old_docs)
     removed = tuple(d for d in old_docs if d not in new_docs)
-    changed = tuple(d for d in new_docs if d in old_docs and old_docs[d].sha256 != new_docs[d].sha256)
+    changed = tuple(
+        d for d in new_docs if d in old_docs and old_docs[d].sha256 != new_docs[d].sha256
+    )
     unchanged = tuple(d for d in new_docs if d in old_docs and d not in changed)
     meta_changed = any(old_docs[d] != new_docs[d] for d in unchanged)
     if reuse and not (added or removed or changed or meta_changed) and previous is not None:
         return RebuildReport(
-            unchanged=unchanged, skipped=corpus.skipped, chunks=len(previous.chunks), full=False,
-            generation=previous.path.name, seconds=time.perf_counter() - t0, published=False,
+            unchanged=unchanged,
+            skipped=corpus.skipped,
+            chunks=len(previous.chunks),
+            full=False,
+            generation=previous.path.name,
+            seconds=time.perf_counter() - t0,
+            published=False,
         )
 
     # Old rows per reusable document: chunk rows and their sentence rows.
@@ -179,8 +188,14 @@ def build_index(
         sent_vectors[j] = embedded[len(todo_chunks) + n]
 
     dim = encoder.dim
-    chunk_matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
-    sent_matrix = np.vstack(sent_vectors).astype(np.float32) if sent_vectors else np.zeros((0, dim), np.float32)
+    chunk_matrix = (
+        np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+    )
+    sent_matrix = (
+        np.vstack(sent_vectors).astype(np.float32)
+        if sent_vectors
+        else np.zeros((0, dim), np.float32)
+    )
     sent_array = np.array(sentences, dtype=np.int64).reshape(-1, 3)
     lexical = LexicalIndex.build([c.search_text for c in chunks])
     manifest = {
@@ -188,11 +203,19 @@ def build_index(
         "model": {"name": encoder.name, "dim": dim, "fingerprint": encoder.fingerprint()},
         "chunker": chunker_settings(),
         "documents": {
-            d.doc: {"sha256": d.sha256, "title": d.title, "chunks": sum(c.doc == d.doc for c in chunks)}
+            d.doc: {
+                "sha256": d.sha256,
+                "title": d.title,
+                "chunks": sum(c.doc == d.doc for c in chunks),
+            }
             for d in corpus.documents
         },
         "skipped": [{"path": s.path, "reason": s.reason} for s in corpus.skipped],
-        "counts": {"documents": len(corpus.documents), "chunks": len(chunks), "sentences": len(sentences)},
+        "counts": {
+            "documents": len(corpus.documents),
+            "chunks": len(chunks),
+            "sentences": len(sentences),
+        },
         "versions": _versions(),
     }
     gen = write_generation(

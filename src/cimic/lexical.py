@@ -24,8 +24,31 @@ _SPELLING = [
 
 
 _QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how does do did can could would should "
-    "tell me please explain describe list name".split()
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "do",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "tell",
+        "me",
+        "please",
+        "explain",
+        "describe",
+        "list",
+        "name",
+    ]
 )
 
 

@@ -30,7 +30,9 @@ class Candidates:
     query_vector: np.ndarray
 
 
-def sentence_aware(chunk_cos: np.ndarray, best_sentence: np.ndarray, mix: float = SENTENCE_MIX) -> np.ndarray:
+def sentence_aware(
+    chunk_cos: np.ndarray, best_sentence: np.ndarray, mix: float = SENTENCE_MIX
+) -> np.ndarray:
     """Blend a chunk's cosine with its best sentence's, so one precise sentence can lift a long chunk."""
     return (1.0 - mix) * chunk_cos + mix * np.maximum(chunk_cos, best_sentence)
 
@@ -80,7 +82,9 @@ def search(
     lexical = lex_all[rows]
     if fusion == "rrf":
         dense_rank = [int(rows[i]) for i in np.argsort(-dense, kind="stable")[:depth]]
-        lex_rank = [int(rows[i]) for i in np.argsort(-lexical, kind="stable")[:depth] if lexical[i] > 0]
+        lex_rank = [
+            int(rows[i]) for i in np.argsort(-lexical, kind="stable")[:depth] if lexical[i] > 0
+        ]
         fused = reciprocal_rank_fusion([dense_rank, lex_rank])
     else:
         mixed = weighted_scores(dense, lexical, DENSE_WEIGHT)

@@ -97,8 +97,14 @@ def write_generation(
         np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
-        files = {p.relative_to(tmp).as_posix(): _sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-        _write_json(tmp / "manifest.json", {**manifest, "format_version": FORMAT_VERSION, "files": files})
+        files = {
+            p.relative_to(tmp).as_posix(): _sha256_file(p)
+            for p in sorted(tmp.rglob("*"))
+            if p.is_file()
+        }
+        _write_json(
+            tmp / "manifest.json", {**manifest, "format_version": FORMAT_VERSION, "files": files}
+        )
         _fsync_tree(tmp)
         final = index_dir / f"gen-{gen_id}"
         os.replace(tmp, final)
@@ -141,7 +147,9 @@ def current_generation(index_dir: Path) -> Path:
 def prune(index_dir: Path, keep: int = KEEP_GENERATIONS) -> None:
     """Delete all but the newest `keep` generations (never the published one) and stale builds."""
     current = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    gens = sorted(
+        (p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True
+    )
     for old in [g for g in gens if g.name != current][keep - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
     for stale in index_dir.glob(".building-*"):
@@ -158,7 +166,9 @@ def read_manifest(gen: Path) -> dict:
             f"{gen / 'manifest.json'} is unreadable ({exc}); run `cimic index` to rebuild"
         ) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        raise IndexCorruptError(f"{gen / 'manifest.json'} is malformed; run `cimic index` to rebuild")
+        raise IndexCorruptError(
+            f"{gen / 'manifest.json'} is malformed; run `cimic index` to rebuild"
+        )
     return manifest
 
 
@@ -210,9 +220,19 @@ def load_generation(gen: Path) -> IndexData:
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file means the same to the user
-        raise IndexCorruptError(f"index in {gen} cannot be read ({exc}); run `cimic index` to rebuild") from None
+        raise IndexCorruptError(
+            f"index in {gen} cannot be read ({exc}); run `cimic index` to rebuild"
+        ) from None
     if dense.size != len(chunks) or len(sentences) != len(sentence_vectors):
-        raise IndexCorruptError(f"index files in {gen} disagree in size; run `cimic index` to rebuild")
-    counts = np.bincount(sentences[:, 0], minlength=len(chunks)) if len(sentences) else np.zeros(len(chunks))
+        raise IndexCorruptError(
+            f"index files in {gen} disagree in size; run `cimic index` to rebuild"
+        )
+    counts = (
+        np.bincount(sentences[:, 0], minlength=len(chunks))
+        if len(sentences)
+        else np.zeros(len(chunks))
+    )
     rows = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return IndexData(gen, manifest, chunks, documents, dense, lexical, sentences, sentence_vectors, rows)
+    return IndexData(
+        gen, manifest, chunks, documents, dense, lexical, sentences, sentence_vectors, rows
+    )

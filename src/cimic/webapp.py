@@ -23,4 +23,17 @@ def serve(corpus: str, index: str, model: str, host: str = "127.0.0.1", port: in
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    module.main(["--corpus", corpus, "--index", index, "--model", model, "--host", host, "--port", str(port)])
+    module.main(
+        [
+            "--corpus",
+            corpus,
+            "--index",
+            index,
+            "--model",
+            model,
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
+    )

@@ -1,0 +1,93 @@
+"""Integration with the real packaged model: the citation contract on the corpus and the dev set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cimic.evaluation import evaluate, figures
+
+
+def test_packaged_model_loads_offline(real_encoder):
+    vec = real_encoder.embed_query("civil-military cooperation")
+    assert vec.shape == (384,) and vec.dtype == np.float32
+    assert np.isclose(np.linalg.norm(vec), 1.0, atol=1e-5)
+    docs = real_encoder.embed_documents(["civil-military cooperation", "baking bread"])
+    assert docs.shape == (2, 384)
+    assert np.allclose(docs[0], vec, atol=1e-5)  # query and document paths agree
+    assert float(docs[0] @ vec) > float(docs[1] @ vec)
+
+
+def test_every_indexed_chunk_keeps_the_citation_contract(real_assistant):
+    data = real_assistant._data
+    for c in data.chunks:
+        assert real_assistant.document(c.doc).text[c.start : c.end] == c.text
+
+
+def test_every_dev_answer_keeps_the_citation_contract(real_assistant, dev_questions):
+    for item in dev_questions:
+        answer = real_assistant.ask(item["question"], history=item.get("history", []), k=5)
+        assert len(answer.passages) <= 5
+        for p in answer.passages + answer.weak_matches:
+            assert real_assistant.document(p.doc).text[p.start : p.end] == p.text
+            assert p.title and p.highlights
+            for s, e in p.highlights:
+                assert 0 <= s < e <= len(p.text)
+
+
+def test_chrome_never_comes_back(real_assistant):
+    for q in [
+        "How do I reset my password?",
+        "Subscribe to the newsletter",
+        "download videos from the website",
+    ]:
+        answer = real_assistant.ask(q, k=10)
+        for p in answer.passages + answer.weak_matches:
+            assert "password" not in p.text.lower() and "newsletter" not in p.text.lower()
+
+
+def test_seven_baseline_requirements_come_whole(real_assistant):
+    top = real_assistant.ask("What are the seven baseline requirements?").passages[0]
+    for item in (
+        "continuity of government",
+        "energy supplies",
+        "uncontrolled movement of people",
+        "food and water",
+        "mass casualties",
+        "civil communications",
+        "civil transportation",
+    ):
+        assert item in top.text
+
+
+def test_dev_set_figures_hold(real_assistant, dev_questions, tmp_path):
+    """Aggregate guard on the dev set (issue 2 targets), not a per-question check."""
+    from .conftest import CORPUS
+
+    f = figures(evaluate(real_assistant, dev_questions, CORPUS))
+    core = f["core (not follow-up, not out-of-scope)"]
+    assert core["hit@5"] >= 0.90, f
+    assert core["mrr@5"] >= 0.75, f
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_doc"),
+    [
+        (
+            "Who closed the Deep-Dive session?",
+            "nato-genad-deep-dive-gender-perspectives-in-cimic.txt",
+        ),
+        (
+            "Which directive is NATO's key document on the gender perspective?",
+            "nato-genad-cooperative-security-and-gender-perspective.txt",
+        ),
+        (
+            "What is the secretariat role of the gender office?",
+            "nato-ims-office-of-the-gender-advisor.txt",
+        ),
+    ],
+)
+def test_each_document_answers_its_own_questions(real_assistant, question, expected_doc):
+    answer = real_assistant.ask(question)
+    assert not answer.abstained
+    assert answer.passages[0].doc == expected_doc
