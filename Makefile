@@ -37,6 +37,7 @@ run: install index/CURRENT
 	$(BIN)/python app.py
 
 test: install system-deps
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-slow: install system-deps

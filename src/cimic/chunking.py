@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from functools import lru_cache
 
 from .types import Chunk, Document
 
@@ -244,7 +243,11 @@ def _glossary_units(
 _SEPARATORS = [r"\n\s*\n", r"\n", r"(?<=[.!?…])\s+", r"(?<=[;:,])\s+", " ", ""]
 
 
-def _splitter(max_chars: int, is_list: bool) -> RecursiveCharacterTextSplitter:
+@lru_cache(maxsize=8)
+def _splitter(max_chars: int, is_list: bool):
+    # Imported here: langchain costs a third of a second, and most units need no split.
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     # A list splits between items first, so its introduction stays with the first items.
     return RecursiveCharacterTextSplitter(
         chunk_size=max_chars,

@@ -123,15 +123,16 @@ class SentenceTransformerEncoder(Encoder):
 
     def embed_query(self, text: str) -> np.ndarray:
         """One question; repeated questions come from a small LRU cache."""
-        hit = self._cache.get(text)
+        hit = self._cache.get(text) if self._cache_size else None
         if hit is not None:
             self._cache.move_to_end(text)
             return hit
         vec = super().embed_query(text)
-        vec.setflags(write=False)
-        self._cache[text] = vec
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        if self._cache_size:
+            vec.setflags(write=False)
+            self._cache[text] = vec
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return vec
 
 
@@ -159,8 +160,8 @@ class HashingEncoder(Encoder):
         return out
 
 
-def load_encoder(model: str = DEFAULT_MODEL) -> Encoder:
+def load_encoder(model: str = DEFAULT_MODEL, cache_size: int = 256) -> Encoder:
     """The encoder named by model: the packaged default, a local directory, or 'hashing' for tests."""
     if model.startswith("hashing"):
         return HashingEncoder(name=model)
-    return SentenceTransformerEncoder(model)
+    return SentenceTransformerEncoder(model, cache_size=cache_size)

@@ -1,0 +1,117 @@
+"""Question latency and index build time against the bare encoder, measured in one run.
+
+Prints medians (and p95) of `Assistant.ask` over the dev questions beside the median of encoding the
+same questions with the bare sentence-transformers model, and a full index build beside the bare
+encode time of the same texts. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def questions() -> list[tuple[str, list[str]]]:
+    if DEV.is_file():
+        items = [
+            json.loads(line)
+            for line in DEV.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        return [(i["question"], i.get("history") or []) for i in items]
+    return [("What is CIMIC?", []), ("What are the seven baseline requirements?", [])]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rounds", type=int, default=5, help="passes over the question set")
+    ap.add_argument("--corpus", default=str(ROOT / "corpus"))
+    args = ap.parse_args()
+
+    from sentence_transformers import SentenceTransformer
+
+    from cimic import Assistant
+    from cimic.chunking import chunk_document, sentence_spans
+    from cimic.conversation import standalone_query
+    from cimic.documents import load_corpus
+    from cimic.embedding import load_encoder, packaged_model_path
+    from cimic.indexing import build_index
+
+    import torch
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "
+        f"python {platform.python_version()}"
+    )
+    bare = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)
+    encoder = load_encoder(cache_size=0)  # no query cache: every ask pays its encoder pass
+    with tempfile.TemporaryDirectory() as tmp:
+        assistant = Assistant.open(args.corpus, Path(tmp) / "index", encoder=encoder)
+        qs = questions()
+        queries = [standalone_query(q, h) for q, h in qs]
+        for (q, h), query in zip(qs, queries, strict=True):  # warm both paths
+            assistant.ask(q, history=h)
+            bare.encode([query], normalize_embeddings=True)
+        t_ask, t_bare = [], []
+        for _ in range(args.rounds):
+            for (q, h), query in zip(qs, queries, strict=True):
+                t0 = time.perf_counter()
+                bare.encode([query], normalize_embeddings=True)
+                t_bare.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                assistant.ask(q, history=h)
+                t_ask.append(time.perf_counter() - t0)
+        ask_med, bare_med = statistics.median(t_ask), statistics.median(t_bare)
+        print(
+            f"\n1. question latency over {len(qs)} dev questions x {args.rounds} rounds (warm, no cache)"
+        )
+        print(
+            f"   assistant.ask      median {ask_med * 1000:7.2f} ms   p95 {p95(t_ask) * 1000:7.2f} ms"
+        )
+        print(
+            f"   bare model encode  median {bare_med * 1000:7.2f} ms   p95 {p95(t_bare) * 1000:7.2f} ms"
+        )
+        print(f"   ratio ask / bare encode: {ask_med / bare_med:.2f}")
+
+        # Index build against the bare encode time of the very texts it embeds.
+        corpus = load_corpus(args.corpus)
+        chunks = [c for d in corpus.documents for c in chunk_document(d)]
+        texts = [c.embed_text for c in chunks] + [
+            c.text[s:e] for c in chunks for s, e in sentence_spans(c.text)
+        ]
+        builds, encodes = [], []
+        for n in range(3):
+            t0 = time.perf_counter()
+            bare.encode(texts, batch_size=64, normalize_embeddings=True)
+            encodes.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            build_index(Path(args.corpus), Path(tmp) / f"full{n}", encoder)
+            builds.append(time.perf_counter() - t0)
+        b, e = statistics.median(builds), statistics.median(encodes)
+        print(
+            f"\n2. full index build of {len(corpus.documents)} documents, {len(chunks)} chunks, {len(texts)} texts (median of 3)"
+        )
+        print(f"   cimic build        {b:7.2f} s  ({len(texts) / b:6.1f} texts/s)")
+        print(f"   bare model encode  {e:7.2f} s  ({len(texts) / e:6.1f} texts/s)")
+        print(f"   ratio build / bare encode: {b / e:.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

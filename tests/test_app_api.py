@@ -1,0 +1,125 @@
+"""The web app over HTTP: /ask through gradio_client, history, and the serving defaults."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import CORPUS, ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited early: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"app not ready at {url}")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """app.py started on a free loopback port over a copy of the corpus."""
+    base = tmp_path_factory.mktemp("app")
+    shutil.copytree(CORPUS, base / "corpus")
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "--corpus",
+            str(base / "corpus"),
+            "--index",
+            str(base / "index"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=base,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_ready(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _client(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False)
+
+
+def test_ask_endpoint_returns_cited_passages(app_url: str):
+    from cimic.documents import load_corpus
+
+    texts = {d.doc: d.text for d in load_corpus(CORPUS).documents}
+    result = _client(app_url).predict(
+        "What are the seven baseline requirements?", [], api_name="/ask"
+    )
+    assert result["abstained"] is False and result["query"] == result["question"]
+    assert 1 <= len(result["passages"]) <= 5
+    for p in result["passages"]:
+        assert texts[p["doc"]][p["start"] : p["end"]] == p["text"]
+        assert p["title"] and p["highlights"]
+    assert "Resilient energy supplies" in result["passages"][0]["text"]
+
+
+def test_follow_up_uses_history(app_url: str):
+    client = _client(app_url)
+    result = client.predict(
+        "Which deployments did she draw on?",
+        ["Who is Lieutenant Colonel Françoise Verbanck?"],
+        api_name="/ask",
+    )
+    assert "Verbanck" in result["query"]
+    assert any("Lebanon" in p["text"] for p in result["passages"])
+
+
+def test_out_of_scope_abstains(app_url: str):
+    result = _client(app_url).predict(
+        "How do I make a sourdough starter at home?", [], api_name="/ask"
+    )
+    assert result["abstained"] is True and result["passages"] == []
+
+
+def test_bad_question_gets_message_not_crash(app_url: str):
+    result = _client(app_url).predict("   ", [], api_name="/ask")
+    assert "empty" in result["error"]
+
+
+def test_only_ask_is_public(app_url: str):
+    info = _client(app_url).view_api(print_info=False, return_format="dict")
+    assert set(info["named_endpoints"]) == {"/ask"}
+
+
+def test_binds_loopback_only(app_url: str):
+    assert app_url.startswith("http://127.0.0.1:")

@@ -1,0 +1,125 @@
+"""The `cimic` command as a subprocess: exit codes, readable text, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import CORPUS, DEV
+
+FAKE = "hashing-test-encoder"
+
+
+def cimic(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "cimic", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def paths(tiny_corpus: Path, tmp_path: Path) -> list[str]:
+    return ["--corpus", str(tiny_corpus), "--index", str(tmp_path / "index"), "--model", FAKE]
+
+
+def test_index_then_ask_json(paths):
+    built = cimic(*paths, "index", "--json", "--quiet")
+    assert built.returncode == 0, built.stderr
+    report = json.loads(built.stdout)
+    assert sorted(report["added"]) == ["glossary.txt", "kitchen.md"] and report["published"]
+    again = json.loads(cimic(*paths, "index", "--json", "--quiet").stdout)
+    assert not again["published"] and again["chunks_embedded"] == 0
+
+    asked = cimic(*paths, "ask", "kitchen officer duties", "-k", "2", "--json")
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) >= {"question", "query", "abstained", "passages", "weak_matches"}
+    shown = answer["passages"] or answer["weak_matches"]
+    assert 1 <= len(shown) <= 2
+    assert {
+        "text",
+        "doc",
+        "title",
+        "source",
+        "section",
+        "start",
+        "end",
+        "score",
+        "highlights",
+    } <= set(shown[0])
+
+
+def test_status_reports_changes(paths, tiny_corpus: Path):
+    cimic(*paths, "index", "--quiet")
+    assert "2 documents" in cimic(*paths, "status").stdout
+    (tiny_corpus / "new.md").write_text("A new page about tents.", encoding="utf-8")
+    assert "run `cimic index`" in cimic(*paths, "status").stdout
+
+
+def test_skipped_files_are_reported(paths, tiny_corpus: Path):
+    (tiny_corpus / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    out = cimic(*paths, "index", "--quiet")
+    assert out.returncode == 0
+    assert "skipped broken.txt" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["ask", ""], 2, "empty"),
+        (["ask", "x" * 5000], 2, "at most"),
+        (["eval", "/nonexistent.jsonl"], 1, "cannot read"),
+    ],
+)
+def test_errors_exit_nonzero_with_one_line(paths, args, code, message):
+    cimic(*paths, "index", "--quiet")
+    out = cimic(*paths, *args)
+    assert out.returncode == code
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in out.stderr
+
+
+def test_status_without_index_says_what_to_run(paths):
+    out = cimic(*paths, "status")
+    assert out.returncode == 3 and "cimic index" in out.stderr
+
+
+def test_damaged_index_is_refused_by_status(paths, tmp_path: Path):
+    cimic(*paths, "index", "--quiet")
+    gen = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
+    (gen / "chunks.json").write_text("[]")
+    out = cimic(*paths, "status")
+    assert out.returncode == 1 and "checksum" in out.stderr
+
+
+def test_readable_answer_with_real_model(tmp_path: Path):
+    index = tmp_path / "index"
+    out = cimic("--corpus", str(CORPUS), "--index", str(index), "ask", "What is wargaming?")
+    assert out.returncode == 0, out.stderr
+    assert "[1]" in out.stdout and "Wargaming is a deliberate, analytical method" in out.stdout
+    assert "ccoe-cimic-concepts-and-terminology.txt, characters" in out.stdout
+
+
+@pytest.mark.skipif(not DEV.is_file(), reason="../shared/eval/dev.jsonl not present")
+def test_eval_prints_figures(tmp_path: Path):
+    out = cimic("--corpus", str(CORPUS), "--index", str(tmp_path / "i"), "eval", str(DEV), "--json")
+    assert out.returncode == 0, out.stderr
+    f = json.loads(out.stdout)
+    for key in ("hit@1", "hit@3", "hit@5", "mrr@5", "false_abstention"):
+        assert key in f["answerable"]
+    assert (
+        "abstention" in f["out_of_scope"]
+        and "misses" in f
+        and set(f["by_kind"]) >= {"lexical", "paraphrase"}
+    )
