@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--corpus", default=str(ROOT / "corpus"))
     args = ap.parse_args()
 
+    import torch
     from sentence_transformers import SentenceTransformer
 
     from cimic import Assistant
@@ -53,8 +54,6 @@ def main() -> None:
     from cimic.documents import load_corpus
     from cimic.embedding import load_encoder, packaged_model_path
     from cimic.indexing import build_index
-
-    import torch
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "
