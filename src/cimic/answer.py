@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from .lexical import terms
+from .questions import asks_time, has_date
 from .retrieval import Candidates
 from .store import IndexData
 from .types import Answer, Chunk, Passage
@@ -24,30 +24,6 @@ class Thresholds:
     score: float = 0.35  # evidence score = best dense cosine + coverage_weight * term coverage
     coverage_weight: float = 0.3
     date_depth: int = 5  # a question about time needs a dated passage among this many
-
-
-# Questions that only a dated statement answers: asking for a year or date, or for what holds
-# now or next (a document collection is a snapshot; it answers those only where it gives dates).
-_ASKS_TIME = re.compile(
-    r"\b(what|which|in what|in which) (year|date|month)\b|\b(since when|how long ago|"
-    r"current|currently|next|upcoming|latest|today|nowadays|at present|presently|this year)\b",
-    re.IGNORECASE,
-)
-_DATE = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|July|August|September|"
-    r"October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+\d{1,4}\b|"
-    r"\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b"
-)
-
-
-def asks_time(question: str) -> bool:
-    """Whether the question can only be answered by a dated statement."""
-    return bool(_ASKS_TIME.search(question))
-
-
-def has_date(text: str) -> bool:
-    """Whether the text states a year or a calendar date."""
-    return bool(_DATE.search(text))
 
 
 @lru_cache(maxsize=100_000)

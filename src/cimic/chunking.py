@@ -13,7 +13,7 @@ from .types import Chunk, Document
 
 MAX_CHARS = 1200
 MIN_CHARS = 80
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
 _TERMINAL = re.compile(r"[.!?…][\"”’)\]]*$")
@@ -162,23 +162,19 @@ def _prose_units(
         cur.append(line)
         blanks = 0
     close(False)
-    return _merge_small(units), section
+    return _merge_small(units, text), section
 
 
-def _merge_small(units: list[_Unit]) -> list[_Unit]:
-    """Fold a unit too short to stand alone into the unit it runs into."""
+def _merge_small(units: list[_Unit], text: str) -> list[_Unit]:
+    """Fold a unit too short to stand alone (a date line, a stray sentence) into the next one."""
     out: list[_Unit] = []
     for u in units:
-        if (
-            out
-            and out[-1].glue_next
-            and out[-1].end - out[-1].start < MIN_CHARS
-            and out[-1].section == u.section
+        prev = out[-1] if out else None
+        if prev and prev.end - prev.start < MIN_CHARS and prev.section == u.section and (
+            prev.glue_next or "\n" not in text[prev.start : prev.end]
         ):
-            prev = out.pop()
-            u = _Unit(
-                prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next
-            )
+            out.pop()
+            u = _Unit(prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next)
         out.append(u)
     return out
 

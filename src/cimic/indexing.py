@@ -19,6 +19,7 @@ from .embedding import Encoder
 from .lexical import LexicalIndex
 from .store import IndexData, write_generation
 from .types import Chunk
+from .vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,9 @@ def build_index(
         },
         "versions": _versions(),
     }
+    vocabulary = Vocabulary.learn([d.text[slice(*d.content_span)] for d in corpus.documents])
     gen = write_generation(
-        index_dir, manifest, chunks, new_docs, chunk_matrix, lexical, sent_array, sent_matrix
+        index_dir, manifest, chunks, new_docs, chunk_matrix, lexical, sent_array, sent_matrix, vocabulary
     )
     return RebuildReport(
         added=added,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -9,13 +10,19 @@ import numpy as np
 
 from .fusion import rank, reciprocal_rank_fusion, weighted_scores
 from .lexical import terms
+from .questions import asks_enumeration, defined_term, is_enumeration
 from .store import IndexData
+from .types import Chunk
+from .vocabulary import Vocabulary
 
 FUSION_METHODS = ("weighted", "rrf")
 DEPTH = 50  # rows each side contributes to fusion
 FULL_SCAN = 20_000  # up to this many rows, every row is scored on both sides
 DENSE_WEIGHT = 0.6  # weighted fusion: share of the (min-max normalised) dense score
 SENTENCE_MIX = 0.5  # dense score: share given to the best-matching sentence of the chunk
+DEFINITION_BOOST = 0.3  # "What is X?": the entry defining X, as a share of the top fused score
+LIST_BOOST = 0.1  # "What are the seven …?": passages that enumerate
+_DEFINES = re.compile(r"\b(is|are|refers? to|means?|defined as|describes?|encompass(es)?|involves?|includes?)\b")
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,42 @@ def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) 
     return out
 
 
+def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
+    """Index-term forms of a term: itself, its parts "X (Y)", and its acronym pair."""
+    forms = [term, *re.findall(r"\(([^)]+)\)", term), re.sub(r"\s*\([^)]*\)", "", term)]
+    out: list[tuple[str, ...]] = []
+    for form in forms:
+        out.append(tuple(terms(form)))
+        out.append(tuple(vocabulary.expand(form)))  # the other form of an acronym pair
+    return [a for a in dict.fromkeys(out) if a]
+
+
+def defines(chunk: Chunk, aliases: list[tuple[str, ...]]) -> bool:
+    """Whether the chunk is the definition of a term: its glossary entry, or opens with it."""
+    section = set(terms(chunk.section or ""))
+    if chunk.kind == "glossary" and any(len(set(a) ^ section) <= 1 for a in aliases):
+        return True
+    first = re.split(r"(?<=[.!?])\s", chunk.text.lstrip("“\"- "), maxsplit=1)[0]
+    head = tuple(terms(" ".join(first.split()[:12])))
+    return bool(_DEFINES.search(first)) and any(head[: len(a)] == a for a in aliases)
+
+
+def boosts(data: IndexData, query: str, rows: list[int]) -> dict[int, float]:
+    """Extra weight, as a share of the top score, for rows that fit the question's form."""
+    out: dict[int, float] = {}
+    term = defined_term(query)
+    aliases = term_aliases(term, data.vocabulary) if term else []
+    wants_list = asks_enumeration(query)
+    for row in rows:
+        chunk = data.chunks[row]
+        extra = DEFINITION_BOOST if aliases and defines(chunk, aliases) else 0.0
+        if wants_list and is_enumeration(chunk.text):
+            extra += LIST_BOOST
+        if extra:
+            out[row] = extra
+    return out
+
+
 def search(
     data: IndexData,
     query_vector: np.ndarray,
@@ -58,7 +101,8 @@ def search(
     n = len(data.chunks)
     qterms = tuple(terms(query))
     allowed = np.array([c.doc in docs for c in data.chunks], dtype=bool) if docs else None
-    lex_all = data.lexical.scores(qterms)
+    # The lexical side also searches the other form of each acronym and corrected typos.
+    lex_all = data.lexical.scores(qterms + tuple(data.vocabulary.expand(query)))
     if n <= FULL_SCAN or allowed is not None:
         d_scores, d_ids = data.dense.search(query_vector, n)
         rows = np.arange(n)
@@ -90,6 +134,9 @@ def search(
         mixed = weighted_scores(dense, lexical, DENSE_WEIGHT)
         top = np.argsort(-mixed, kind="stable")[: depth * 2]
         fused = {int(rows[i]): float(mixed[i]) for i in top}
+    top = max(fused.values(), default=0.0)
+    for row, extra in boosts(data, query, list(fused)).items():
+        fused[row] += extra * top
     ranked = rank(fused)
     pos = {int(r): i for i, r in enumerate(rows)}
     return Candidates(

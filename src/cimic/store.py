@@ -5,7 +5,7 @@ Layout::
     index/CURRENT            name of the published generation (replaced atomically)
     index/gen-<id>/          one complete, verified build
         manifest.json        what built it, per-document hashes, per-file SHA-256
-        chunks.json documents.json dense.faiss sentences.npy sentence_vectors.npy bm25/
+        chunks.json documents.json dense.faiss sentences.npy sentence_vectors.npy vocabulary.json bm25/
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from .dense import DenseIndex
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex
 from .types import Chunk, Document
+from .vocabulary import Vocabulary
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -44,6 +45,7 @@ class IndexData:
     sentences: np.ndarray  # (m, 3) int64 rows: chunk id, start, end (offsets inside the chunk)
     sentence_vectors: np.ndarray  # (m, d) float32
     sentence_rows: np.ndarray  # (n + 1,) int64: sentences of chunk i are rows [i, i+1)
+    vocabulary: Vocabulary
 
 
 def _sha256_file(path: Path) -> str:
@@ -83,6 +85,7 @@ def write_generation(
     lexical: LexicalIndex,
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
+    vocabulary: Vocabulary,
 ) -> Path:
     """Write a new generation aside, verify it, then publish it; returns its directory."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -95,6 +98,7 @@ def write_generation(
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
         np.save(tmp / "sentences.npy", sentences.astype(np.int64))
         np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
+        _write_json(tmp / "vocabulary.json", vocabulary.to_dict())
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
         files = {
@@ -217,6 +221,7 @@ def load_generation(gen: Path) -> IndexData:
         lexical = LexicalIndex.load(gen / "bm25", len(chunks))
         sentences = np.load(gen / "sentences.npy", allow_pickle=False)
         sentence_vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False)
+        vocabulary = Vocabulary(**json.loads((gen / "vocabulary.json").read_text(encoding="utf-8")))
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file means the same to the user
@@ -234,5 +239,5 @@ def load_generation(gen: Path) -> IndexData:
     )
     rows = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return IndexData(
-        gen, manifest, chunks, documents, dense, lexical, sentences, sentence_vectors, rows
+        gen, manifest, chunks, documents, dense, lexical, sentences, sentence_vectors, rows, vocabulary
     )

@@ -1,0 +1,72 @@
+"""What a question's form asks for: a definition of some term, an enumeration, a dated fact."""
+
+from __future__ import annotations
+
+import re
+
+_ARTICLE = r"(?:an?\s+|the\s+)?"
+_DEFINITION = [
+    re.compile(rf"^(?:what|who)\s+(?:is|are)\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
+    re.compile(rf"^define\s+{_ARTICLE}(?P<x>[^?]+?)\s*[.?]?$", re.IGNORECASE),
+    re.compile(rf"^what\s+(?:does|do)\s+{_ARTICLE}(?P<x>.+?)\s+(?:mean|stand for)\s*\??$", re.IGNORECASE),
+    re.compile(rf"^what\s+is\s+meant\s+by\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
+    re.compile(rf"^(?:what\s+is\s+)?the\s+(?:definition|meaning)\s+of\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
+    re.compile(rf"^how\s+(?:is|are)\s+{_ARTICLE}(?P<x>.+?)\s+defined\s*\??$", re.IGNORECASE),
+]
+MAX_TERM_WORDS = 6
+
+_NUMBER = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
+_ENUMERATION = re.compile(
+    rf"^(?:what|which)\s+(?:are|were)\b|^(?:list|name|enumerate)\b|\b{_NUMBER}\s+(?:\w+\s+){{0,3}}\w+s\b|"
+    r"\bwho\s+are\b|\bwhat\s+(?:does|do)\s+.+\s+(?:include|comprise|encompass)\b",
+    re.IGNORECASE,
+)
+
+# Questions that only a dated statement answers: asking for a year or date, or for what holds
+# now or next (a document collection is a snapshot; it answers those only where it gives dates).
+_ASKS_TIME = re.compile(
+    r"\b(what|which|in what|in which) (year|date|month)\b|\b(since when|how long ago|"
+    r"current|currently|next|upcoming|latest|today|nowadays|at present|presently|this year)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+\d{1,4}\b|"
+    r"\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b"
+)
+_ITEM_LINE = re.compile(r"(?m)^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+\S")
+
+
+def defined_term(question: str) -> str | None:
+    """The term a definition question asks about ("What is CMI?" -> "CMI"), else None."""
+    q = " ".join(question.split())
+    for pattern in _DEFINITION:
+        m = pattern.match(q)
+        if m:
+            x = m.group("x").strip(" \"'“”‘’.")
+            if x and len(x.split()) <= MAX_TERM_WORDS:
+                return x
+    return None
+
+
+def asks_enumeration(question: str) -> bool:
+    """Whether the question asks for a list of things."""
+    return bool(_ENUMERATION.search(question))
+
+
+def asks_time(question: str) -> bool:
+    """Whether the question can only be answered by a dated statement."""
+    return bool(_ASKS_TIME.search(question))
+
+
+def has_date(text: str) -> bool:
+    """Whether the text states a year or a calendar date."""
+    return bool(_DATE.search(text))
+
+
+def is_enumeration(text: str) -> bool:
+    """Whether a passage enumerates: three or more list items, or a run of comma-separated lines."""
+    if len(_ITEM_LINE.findall(text)) >= 3:
+        return True
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return sum(ln.endswith((",", ";")) for ln in lines) >= 3

@@ -1,0 +1,142 @@
+"""The corpus's own vocabulary, learnt at index time: acronym pairs and known words for typos.
+
+"Civil-Military Interaction (CMI)" teaches that CMI and civil-military interaction are one thing,
+so a query with either finds passages with the other. Words of the corpus let a misspelt query
+word ("cooperaton") be read as the corpus word one edit away ("cooperation").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .lexical import _stopwords, terms, words
+
+# "Long Form Words (LFW)": a parenthesised short form of 2-12 characters with capitals.
+_SHORT_FORM = re.compile(r"\(([A-Z][A-Za-z]*(?:-[A-Za-z]+)?[A-Z][A-Za-z]*s?)\)")
+_WORD_SPLIT = re.compile(r"[\s\-–]+")
+MIN_TYPO_LEN = 5
+
+
+def _long_form(short: str, before: str) -> str | None:
+    """Schwartz & Hearst (2003): the shortest text before '(short)' whose letters spell short."""
+    short = short[:-1] if short.endswith("s") and short[:-1].isupper() and len(short) > 2 else short
+    letters = [c.lower() for c in short if c.isalnum()]
+    words_before = before.split()
+    window = " ".join(words_before[-min(len(letters) + 5, len(letters) * 2) :])
+    s, pos = len(letters) - 1, len(window) - 1
+    while s >= 0:
+        c = letters[s]
+        while pos >= 0 and (
+            window[pos].lower() != c or (s == 0 and pos > 0 and window[pos - 1].isalnum())
+        ):
+            pos -= 1
+        if pos < 0:
+            return None
+        pos -= 1
+        s -= 1
+    start = window.rfind(" ", 0, pos + 1) + 1
+    head = window[:start].split()
+    # "Office of Primary Responsibility (OPR)": S&H stops at "of"; the capitalised word before it
+    # that starts with the same letter is the real beginning.
+    first = window[start:].split(" ", 1)[0]
+    if head and first.lower() in _stopwords() and head[-1][:1].lower() == first[:1].lower():
+        start -= len(head[-1]) + 1
+    long = window[start:].strip()
+    long = re.sub(r"^\W+|[^\w)]+$", "", long)
+    n_words = len([w for w in _WORD_SPLIT.split(long) if w])
+    if n_words < 2 or len(long) <= len(short):
+        return None
+    return long
+
+
+def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """Short form -> its most frequent long form, as the texts define them."""
+    seen: dict[str, Counter] = {}
+    for text in texts:
+        for m in _SHORT_FORM.finditer(text):
+            short = m.group(1)
+            long = _long_form(short, text[max(0, m.start() - 200) : m.start()])
+            if long:
+                seen.setdefault(short, Counter())[long] += 1
+    return {short: forms.most_common(1)[0][0] for short, forms in sorted(seen.items())}
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@dataclass
+class Vocabulary:
+    """Acronym pairs and word counts of one index, with the look-ups a query needs."""
+
+    acronyms: dict[str, str] = field(default_factory=dict)
+    word_counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_short = {s.lower(): long for s, long in self.acronyms.items()}
+        self._by_long = {tuple(terms(long)): s for s, long in self.acronyms.items()}
+        self._near: dict[str, list[str]] = {}
+        for w in self.word_counts:
+            if len(w) >= MIN_TYPO_LEN - 1:
+                for d in _deletes(w) | {w}:
+                    self._near.setdefault(d, []).append(w)
+
+    @classmethod
+    def learn(cls, texts: list[str]) -> Vocabulary:
+        """Learn from the indexed texts."""
+        counts = Counter(w for t in texts for w in words(t))
+        return cls(learn_acronyms(texts), dict(counts))
+
+    def correct(self, word: str) -> str | None:
+        """The most frequent corpus word one edit away from an unknown word, if any."""
+        if word in self.word_counts or len(word) < MIN_TYPO_LEN or not word.isalpha():
+            return None
+        candidates = {w for d in _deletes(word) | {word} for w in self._near.get(d, ())}
+        candidates = {w for w in candidates if abs(len(w) - len(word)) <= 1 and _one_edit(w, word)}
+        if not candidates:
+            return None
+        return max(sorted(candidates), key=lambda w: self.word_counts[w])
+
+    def expand(self, query: str) -> list[str]:
+        """Extra index terms for a query: the other form of each acronym pair, typo corrections."""
+        extra: list[str] = []
+        stop = _stopwords()
+        qwords = words(query)
+        for token in re.findall(r"[A-Za-z][\w\-]*", query):
+            long = self._by_short.get(token.lower())
+            if long and (token.isupper() or any(c.isupper() for c in token[1:])):
+                extra += terms(long)
+        qterms = terms(query)
+        for long_terms, short in self._by_long.items():
+            n = len(long_terms)
+            if n and any(tuple(qterms[i : i + n]) == long_terms for i in range(len(qterms) - n + 1)):
+                extra += terms(short)
+        for w in qwords:
+            if w not in stop:
+                fixed = self.correct(w)
+                if fixed:
+                    extra += terms(fixed)
+        return [t for t in dict.fromkeys(extra) if t not in qterms]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form for the index."""
+        return {"acronyms": self.acronyms, "word_counts": self.word_counts}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether a and b differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
