@@ -49,8 +49,8 @@ def test_passages_are_frozen(assistant: Assistant):
 
 
 def test_follow_up_uses_history(assistant: Assistant):
-    answer = assistant.ask("What does it do?", history=["What is a gadget?"])
-    assert answer.query == "What is a gadget? What does it do?"
+    answer = assistant.ask("And what does it do?", history=["What is a gadget?"])
+    assert answer.query == "And what does it do? (gadget)"
 
 
 def test_doc_filter(assistant: Assistant):

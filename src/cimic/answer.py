@@ -8,8 +8,8 @@ from functools import lru_cache
 import numpy as np
 
 from .lexical import terms
-from .questions import asks_time, has_date
-from .retrieval import Candidates
+from .questions import asks_time, defined_term, has_date
+from .retrieval import Candidates, term_aliases
 from .store import IndexData
 from .types import Answer, Chunk, Passage
 
@@ -24,6 +24,12 @@ class Thresholds:
     score: float = 0.35  # evidence score = best dense cosine + coverage_weight * term coverage
     coverage_weight: float = 0.3
     date_depth: int = 5  # a question about time needs a dated passage among this many
+    subject_dense: float = 0.6  # "What is X?" with X named in no top passage needs this cosine
+
+
+@lru_cache(maxsize=100_000)
+def _all_terms(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
 
 
 @lru_cache(maxsize=100_000)
@@ -108,6 +114,7 @@ class Evidence:
     dense: float  # best sentence-aware cosine
     coverage: float  # best share of the query's terms found in one top passage
     dated: bool = True  # a question about time has a dated passage near the top
+    subject: bool = True  # "What is X?": the top passages name every word of X (or are very close)
 
     def score(self, t: Thresholds) -> float:
         """One number for the decision: semantic closeness plus lexical agreement."""
@@ -115,7 +122,7 @@ class Evidence:
 
     def supports(self, t: Thresholds) -> bool:
         """Whether this evidence is enough to answer."""
-        return self.dated and self.score(t) >= t.score
+        return self.dated and self.subject and self.score(t) >= t.score
 
 
 def evidence(
@@ -134,7 +141,14 @@ def evidence(
     dated = not asks_time(query) or any(
         has_date(data.chunks[r].text) for r in cands.rows[: t.date_depth]
     )
-    return Evidence(dense, coverage, dated)
+    subject = True
+    term = defined_term(query)
+    if term and dense < t.subject_dense:
+        near = frozenset().union(
+            *(_all_terms(data.chunks[r].search_text) for r in cands.rows[:top])
+        )
+        subject = any(set(a) <= near for a in term_aliases(term, data.vocabulary))
+    return Evidence(dense, coverage, dated, subject)
 
 
 def build_answer(

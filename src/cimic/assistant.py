@@ -6,9 +6,9 @@ import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from .answer import Thresholds, build_answer
+from .answer import Thresholds, build_answer, evidence
 from .chunking import chunker_settings
-from .conversation import standalone_query
+from .conversation import MAYBE, rewrite
 from .documents import load_corpus
 from .embedding import DEFAULT_MODEL, Encoder, load_encoder
 from .errors import CimicError, IndexMissingError, QueryError
@@ -19,6 +19,7 @@ from .types import Answer, Document
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
+FOLLOW_UP_MARGIN = 0.05  # the plain question must beat the rewrite by this much
 DEFAULT_FUSION = "weighted"  # measured against rrf on the dev set: see README
 
 
@@ -134,10 +135,17 @@ class Assistant:
         past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][
             -10:
         ]
-        query = standalone_query(question, past)
         data = self._data  # one generation for the whole question, even if a rebuild publishes
-        qvec = self.encoder.embed_query(query)
-        cands = search(data, qvec, query, self.fusion, docs)
+        plan = rewrite(question, past)
+        options = [plan.query] if plan.dependence != MAYBE else [plan.query, question]
+        best = None
+        for query in options:
+            cands = search(data, self.encoder.embed_query(query), query, self.fusion, docs)
+            score = evidence(data, cands, query, self.thresholds).score(self.thresholds)
+            # Language was unsure: drop the conversation only if the plain question is answered better.
+            if best is None or score > best[0] + FOLLOW_UP_MARGIN:
+                best = (score, query, cands)
+        _, query, cands = best
         return build_answer(question, query, data, cands, k, self.thresholds)
 
     def rebuild(self, progress: bool = False) -> RebuildReport:

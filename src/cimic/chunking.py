@@ -170,11 +170,16 @@ def _merge_small(units: list[_Unit], text: str) -> list[_Unit]:
     out: list[_Unit] = []
     for u in units:
         prev = out[-1] if out else None
-        if prev and prev.end - prev.start < MIN_CHARS and prev.section == u.section and (
-            prev.glue_next or "\n" not in text[prev.start : prev.end]
+        if (
+            prev
+            and prev.end - prev.start < MIN_CHARS
+            and prev.section == u.section
+            and (prev.glue_next or "\n" not in text[prev.start : prev.end])
         ):
             out.pop()
-            u = _Unit(prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next)
+            u = _Unit(
+                prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next
+            )
         out.append(u)
     return out
 

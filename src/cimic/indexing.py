@@ -221,7 +221,15 @@ def build_index(
     }
     vocabulary = Vocabulary.learn([d.text[slice(*d.content_span)] for d in corpus.documents])
     gen = write_generation(
-        index_dir, manifest, chunks, new_docs, chunk_matrix, lexical, sent_array, sent_matrix, vocabulary
+        index_dir,
+        manifest,
+        chunks,
+        new_docs,
+        chunk_matrix,
+        lexical,
+        sent_array,
+        sent_matrix,
+        vocabulary,
     )
     return RebuildReport(
         added=added,

@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 
 _ARTICLE = r"(?:an?\s+|the\s+)?"
-_DEFINITION = [
-    re.compile(rf"^(?:what|who)\s+(?:is|are)\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
-    re.compile(rf"^define\s+{_ARTICLE}(?P<x>[^?]+?)\s*[.?]?$", re.IGNORECASE),
-    re.compile(rf"^what\s+(?:does|do)\s+{_ARTICLE}(?P<x>.+?)\s+(?:mean|stand for)\s*\??$", re.IGNORECASE),
+_DEFINITION = [  # most specific first
     re.compile(rf"^what\s+is\s+meant\s+by\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
-    re.compile(rf"^(?:what\s+is\s+)?the\s+(?:definition|meaning)\s+of\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
+    re.compile(
+        rf"^(?:what\s+is\s+)?the\s+(?:definition|meaning)\s+of\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^define\s+{_ARTICLE}(?P<x>[^?]+?)\s*[.?]?$", re.IGNORECASE),
+    re.compile(
+        rf"^what\s+(?:does|do)\s+{_ARTICLE}(?P<x>.+?)\s+(?:mean|stand for)\s*\??$", re.IGNORECASE
+    ),
     re.compile(rf"^how\s+(?:is|are)\s+{_ARTICLE}(?P<x>.+?)\s+defined\s*\??$", re.IGNORECASE),
+    re.compile(rf"^(?:what|who)\s+(?:is|are)\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
 ]
 MAX_TERM_WORDS = 6
 

@@ -22,7 +22,9 @@ DENSE_WEIGHT = 0.6  # weighted fusion: share of the (min-max normalised) dense s
 SENTENCE_MIX = 0.5  # dense score: share given to the best-matching sentence of the chunk
 DEFINITION_BOOST = 0.3  # "What is X?": the entry defining X, as a share of the top fused score
 LIST_BOOST = 0.1  # "What are the seven …?": passages that enumerate
-_DEFINES = re.compile(r"\b(is|are|refers? to|means?|defined as|describes?|encompass(es)?|involves?|includes?)\b")
+_DEFINES = re.compile(
+    r"\b(is|are|refers? to|means?|defined as|describes?|encompass(es)?|involves?|includes?)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def defines(chunk: Chunk, aliases: list[tuple[str, ...]]) -> bool:
     section = set(terms(chunk.section or ""))
     if chunk.kind == "glossary" and any(len(set(a) ^ section) <= 1 for a in aliases):
         return True
-    first = re.split(r"(?<=[.!?])\s", chunk.text.lstrip("“\"- "), maxsplit=1)[0]
+    first = re.split(r"(?<=[.!?])\s", chunk.text.lstrip('“"- '), maxsplit=1)[0]
     head = tuple(terms(" ".join(first.split()[:12])))
     return bool(_DEFINES.search(first)) and any(head[: len(a)] == a for a in aliases)
 

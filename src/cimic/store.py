@@ -239,5 +239,14 @@ def load_generation(gen: Path) -> IndexData:
     )
     rows = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return IndexData(
-        gen, manifest, chunks, documents, dense, lexical, sentences, sentence_vectors, rows, vocabulary
+        gen,
+        manifest,
+        chunks,
+        documents,
+        dense,
+        lexical,
+        sentences,
+        sentence_vectors,
+        rows,
+        vocabulary,
     )

@@ -112,7 +112,9 @@ class Vocabulary:
         qterms = terms(query)
         for long_terms, short in self._by_long.items():
             n = len(long_terms)
-            if n and any(tuple(qterms[i : i + n]) == long_terms for i in range(len(qterms) - n + 1)):
+            if n and any(
+                tuple(qterms[i : i + n]) == long_terms for i in range(len(qterms) - n + 1)
+            ):
                 extra += terms(short)
         for w in qwords:
             if w not in stop:
@@ -132,8 +134,12 @@ def _one_edit(a: str, b: str) -> bool:
         return True
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
-                                  and a[diff[1]] == b[diff[0]])
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
     if len(a) > len(b):
         a, b = b, a
     i = 0

@@ -1,0 +1,149 @@
+"""Question form, conversation rewriting and corpus vocabulary: pure functions, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimic.conversation import DEPENDENT, MAYBE, STANDALONE, dependence, rewrite, topic
+from cimic.questions import asks_enumeration, asks_time, defined_term, has_date, is_enumeration
+from cimic.vocabulary import Vocabulary, _one_edit, learn_acronyms
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("What is a field kitchen?", "field kitchen"),
+        ("Define logistics", "logistics"),
+        ("What does SOP mean?", "SOP"),
+        ("What is meant by host nation support?", "host nation support"),
+        ("How is deconfliction defined?", "deconfliction"),
+        ("What is the definition of resilience?", "resilience"),
+        ("Why do armies train?", None),
+        (
+            "What is the role of the battalion commander in planning the winter exercise at the base?",
+            None,
+        ),
+    ],
+)
+def test_defined_term(question, term):
+    assert defined_term(question) == term
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What are the four pillars of logistics?", True),
+        ("List the duties of the duty officer", True),
+        ("Who are the members of the committee?", True),
+        ("What does the kit include?", True),
+        ("What is logistics?", False),
+    ],
+)
+def test_asks_enumeration(question, expected):
+    assert asks_enumeration(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("In what year was the school founded?", True),
+        ("Who is the current commander?", True),
+        ("When is the next exercise?", True),
+        ("What are the rules leaders follow when planning?", False),
+        ("When does the kitchen open?", False),
+    ],
+)
+def test_asks_time(question, expected):
+    assert asks_time(question) is expected
+
+
+def test_dates_and_enumerations_in_text():
+    assert has_date("adopted at the Madrid Summit in June 2022")
+    assert has_date("On 12 June 2025, the office")
+    assert not has_date("UNSCR 1325 and Related Resolutions")
+    assert is_enumeration("Duties:\n- one\n- two\n- three")
+    assert is_enumeration("areas:\nfirst thing,\nsecond thing,\nthird thing,\nand the last.")
+    assert not is_enumeration("A plain paragraph. With two sentences.")
+
+
+@pytest.mark.parametrize(
+    ("question", "level"),
+    [
+        ("and in peacetime?", DEPENDENT),
+        ("What about Lebanon?", DEPENDENT),
+        ("Why?", DEPENDENT),
+        ("What activities does it include?", MAYBE),
+        ("Which deployments did she draw on?", MAYBE),
+        ("What is wargaming?", STANDALONE),
+        ("Which five areas does human security cover?", STANDALONE),
+    ],
+)
+def test_dependence_from_wording(question, level):
+    assert dependence(question) == level
+
+
+def test_topic_strips_the_interrogative_head():
+    assert topic("What is civil-military interaction?") == "civil-military interaction"
+    assert topic("Who is Major Linda Rullens?") == "Major Linda Rullens"
+    assert topic("Why is the gender perspective relevant?") == "gender perspective relevant"
+
+
+def test_rewrite_takes_the_last_topic_that_stood_alone():
+    r = rewrite(
+        "And how is it measured?", ["What is civil preparedness?", "What are its functions?"]
+    )
+    assert r.query == "And how is it measured? (civil preparedness)" and r.dependence == DEPENDENT
+
+
+def test_new_topic_is_not_dragged_back():
+    r = rewrite("What are the seven baseline requirements?", ["What is CMI?"])
+    assert r.query == "What are the seven baseline requirements?" and r.dependence == STANDALONE
+
+
+def test_no_history_means_no_rewrite():
+    assert rewrite("What does it include?", []).query == "What does it include?"
+
+
+TEXT = (
+    "The Civil-Military Interaction (CMI) is a core activity. The Office of Primary Responsibility "
+    "(OPR) advises. Standing Operating Procedures (SOPs) apply. The result (see annex) is (OK)."
+)
+
+
+def test_acronyms_are_learnt_from_text():
+    pairs = learn_acronyms([TEXT])
+    assert pairs["CMI"] == "Civil-Military Interaction"
+    assert pairs["OPR"] == "Office of Primary Responsibility"
+    assert pairs["SOPs"] == "Standing Operating Procedures"
+    assert "OK" not in pairs
+
+
+def test_acronym_expansion_goes_both_ways():
+    v = Vocabulary.learn([TEXT])
+    assert v.expand("What is CMI?") == ["civil", "militari", "interact"]
+    assert v.expand("what is civil-military interaction") == ["cmi"]
+    assert v.expand("what is cmi") == []  # lower-case "cmi" is an ordinary word, not the acronym
+
+
+def test_typos_are_corrected_to_corpus_words():
+    v = Vocabulary.learn(["cooperation between civilians and the military " * 3, "cooperative"])
+    assert v.correct("cooperaton") == "cooperation"
+    assert v.correct("civlians") == "civilians"
+    assert v.correct("cooperation") is None  # known words stay
+    assert v.correct("zebra") is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("abcd", "abcd", True),
+        ("abcd", "abed", True),
+        ("abcd", "abd", True),
+        ("abcd", "bacd", True),
+        ("abcd", "abcde", True),
+        ("abcd", "badc", False),
+        ("abcd", "ab", False),
+    ],
+)
+def test_one_edit(a, b, expected):
+    assert _one_edit(a, b) is expected

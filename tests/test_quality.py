@@ -1,0 +1,181 @@
+"""Answer quality with the real model, on questions of our own (not the dev set)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimic.answer import near_duplicate
+
+GLOSSARY = "ccoe-cimic-concepts-and-terminology.txt"
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("What is CMI?", "CMI"),
+        ("Define wargaming", "Wargaming"),
+        ("What does MDO mean?", "Multi-Domain Operations (MDO)"),
+        ("What is meant by deconflict?", "Deconflict"),
+        ("What is co-existence?", "Co-existence"),
+    ],
+)
+def test_the_defining_entry_comes_first(real_assistant, question, section):
+    top = real_assistant.ask(question).passages[0]
+    assert top.doc == GLOSSARY and top.kind == "glossary" and top.section == section
+
+
+def test_nato_agreed_definition_is_marked(real_assistant):
+    top = real_assistant.ask("What is civil-military cooperation?").passages[0]
+    assert top.nato_agreed and "(NATO agreed)" in top.text
+
+
+def test_glossary_source_travels_with_the_passage(real_assistant):
+    top = real_assistant.ask("What is wargaming?").passages[0]
+    assert (
+        top.source
+        == "https://www.act.nato.int/our-work/wargaming-the-future-at-the-cde-conference/"
+    )
+    assert "Scenario planning" in top.keywords
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "What are the activities of civil-military interaction?",
+            "CMI is one of the two core activities",
+        ),
+        ("What does OPR stand for in the gender office?", "Office of Primary Responsibility (OPR)"),
+    ],
+)
+def test_acronyms_meet_their_long_forms(real_assistant, question, expected):
+    assert any(expected in p.text for p in real_assistant.ask(question).passages[:3])
+
+
+@pytest.mark.parametrize(
+    ("variant", "original"),
+    [
+        (
+            "How does NATO organize its defense training?",
+            "How does NATO organise its defence training?",
+        ),
+        ("What is wargamming?", "What is wargaming?"),
+        ("What is civil preparedeness?", "What is civil preparedness?"),
+        ("Who closed the Deep-Dive sesion?", "Who closed the Deep-Dive session?"),
+    ],
+)
+def test_spelling_variants_and_typos_keep_the_answer(real_assistant, variant, original):
+    want = real_assistant.ask(original).passages[0]
+    got = [(p.doc, p.start) for p in real_assistant.ask(variant).passages[:3]]
+    assert (want.doc, want.start) in got
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is wargaming?",
+        "What is civil preparedness?",
+        "What is Allied Command Operations?",
+        "What are the five areas of human security?",
+        "What is societal resilience?",
+    ],
+)
+def test_top_passages_are_distinct(real_assistant, question):
+    passages = real_assistant.ask(question, k=5).passages
+    texts = [" ".join(p.text.split()) for p in passages]
+    assert len(set(texts)) == len(texts)
+    chunks = {(c.doc, c.start): c for c in real_assistant._data.chunks}
+    shown = [chunks[(p.doc, p.start)] for p in passages]
+    for i, a in enumerate(shown):
+        for b in shown[i + 1 :]:
+            assert not near_duplicate(a, b)
+
+
+def test_restatement_is_recorded_in_also_in(real_assistant):
+    top = real_assistant.ask("What is wargaming?").passages[0]
+    assert top.section == "Wargaming" and top.also_in
+    doc, start, end = top.also_in[0]
+    text = real_assistant.document(doc).text[start:end]
+    assert text.startswith("Wargaming is a deliberate") and len(text) < len(top.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "items"),
+    [
+        (
+            "Which areas make up human security for NATO?",
+            [
+                "trafficking in human beings",
+                "children in armed conflict",
+                "sexual violence",
+                "protection of civilians",
+                "cultural property protection",
+            ],
+        ),
+        (
+            "Who are the non-military actors?",
+            [
+                "Governmental Organisations",
+                "Host Nations",
+                "International Organisations",
+                "Non-Governmental Organisations",
+                "private sector",
+            ],
+        ),
+        (
+            "List the baseline requirements for civil preparedness",
+            [
+                "continuity of government",
+                "energy supplies",
+                "food and water",
+                "mass casualties",
+                "civil transportation systems",
+            ],
+        ),
+    ],
+)
+def test_enumerations_come_whole_in_the_top_passage(real_assistant, question, items):
+    top = " ".join(real_assistant.ask(question).passages[0].text.split())
+    for item in items:
+        assert item in top
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the best way to bake bread?",
+        "What is NATO's annual budget?",
+        "Who is the current Supreme Allied Commander Europe?",
+        "How do I reset my password on the website?",
+        "What is the capital of Australia?",
+    ],
+)
+def test_abstains_when_the_documents_do_not_cover_it(real_assistant, question):
+    answer = real_assistant.ask(question)
+    assert answer.abstained and answer.passages == ()
+    assert "don't cover" in answer.message
+    assert answer.weak_matches  # closest passages offered, marked as weak
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the Civil-Military Engagement Group do?",
+        "What is soft power?",
+        "How does climate change affect security?",
+        "What risks did women face near the camps?",
+    ],
+)
+def test_answers_what_the_documents_cover(real_assistant, question):
+    assert not real_assistant.ask(question).abstained
+
+
+def test_follow_up_is_rewritten_and_topic_shift_is_not(real_assistant):
+    history = ["What are hybrid threats?"]
+    follow = real_assistant.ask("How can CIMIC help against them?", history=history)
+    assert "hybrid threats" in follow.query and not follow.abstained
+    assert any("hybrid" in p.text.lower() for p in follow.passages[:2])
+    shift = real_assistant.ask(
+        "What is the role of the Nordic Centre for Gender in Military Operations?", history=history
+    )
+    assert shift.query == shift.question
