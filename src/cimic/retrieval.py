@@ -15,7 +15,7 @@ from .store import IndexData
 from .types import Chunk
 from .vocabulary import Vocabulary
 
-FUSION_METHODS = ("weighted", "rrf")
+FUSION_METHODS = ("weighted", "rrf", "dense", "lexical")  # the last two: one side alone, to measure
 DEPTH = 50  # rows each side contributes to fusion
 FULL_SCAN = 20_000  # up to this many rows, every row is scored on both sides
 DENSE_WEIGHT = 0.6  # weighted fusion: share of the (min-max normalised) dense score
@@ -133,7 +133,8 @@ def search(
         ]
         fused = reciprocal_rank_fusion([dense_rank, lex_rank])
     else:
-        mixed = weighted_scores(dense, lexical, DENSE_WEIGHT)
+        weight = {"dense": 1.0, "lexical": 0.0}.get(fusion, DENSE_WEIGHT)
+        mixed = weighted_scores(dense, lexical, weight)
         top = np.argsort(-mixed, kind="stable")[: depth * 2]
         fused = {int(rows[i]): float(mixed[i]) for i in top}
     top = max(fused.values(), default=0.0)
