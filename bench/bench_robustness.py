@@ -18,11 +18,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
-TO_US = [(r"(\w{3,})is(e|es|ed|ing|ation|ations)\b", r"\1iz\2"), (r"(\w{2,})ys(e|es|ed|ing)\b", r"\1yz\2"),
-         (r"\b(\w*)fence\b", r"\1fense"), (r"\bcentre", "center"), (r"\bprogramme", "program"),
-         (r"(\w{3,})our\b", r"\1or")]
-TO_UK = [(r"(\w{3,})iz(e|es|ed|ing|ation|ations)\b", r"\1is\2"), (r"(\w{2,})yz(e|es|ed|ing)\b", r"\1ys\2"),
-         (r"\b(\w*)fense\b", r"\1fence"), (r"\bcenter", "centre"), (r"\bprogram\b", "programme")]
+TO_US = [
+    (r"(\w{3,})is(e|es|ed|ing|ation|ations)\b", r"\1iz\2"),
+    (r"(\w{2,})ys(e|es|ed|ing)\b", r"\1yz\2"),
+    (r"\b(\w*)fence\b", r"\1fense"),
+    (r"\bcentre", "center"),
+    (r"\bprogramme", "program"),
+    (r"(\w{3,})our\b", r"\1or"),
+]
+TO_UK = [
+    (r"(\w{3,})iz(e|es|ed|ing|ation|ations)\b", r"\1is\2"),
+    (r"(\w{2,})yz(e|es|ed|ing)\b", r"\1ys\2"),
+    (r"\b(\w*)fense\b", r"\1fence"),
+    (r"\bcenter", "centre"),
+    (r"\bprogram\b", "programme"),
+]
 
 
 def respell(text: str, rules) -> str:
@@ -53,11 +63,19 @@ def main() -> None:
         "American spellings": [{**i, "question": respell(i["question"], TO_US)} for i in items],
         "one typo": [{**i, "question": typo(i["question"])} for i in items],
     }
-    changed = {k: sum(a["question"] != b["question"] for a, b in zip(v, items, strict=True)) for k, v in variants.items()}
+    changed = {
+        k: sum(a["question"] != b["question"] for a, b in zip(v, items, strict=True))
+        for k, v in variants.items()
+    }
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant.open(ROOT / "corpus", Path(tmp) / "index")
-        print(f"{len(items)} answerable dev questions; hit@5 / MRR@5 (abstentions count as misses)\n")
-        print(f"{'variant':20}{'changed':>9}" + "".join(f"{m:>18}" for m in ("hybrid", "dense only", "lexical only")))
+        print(
+            f"{len(items)} answerable dev questions; hit@5 / MRR@5 (abstentions count as misses)\n"
+        )
+        print(
+            f"{'variant':20}{'changed':>9}"
+            + "".join(f"{m:>18}" for m in ("hybrid", "dense only", "lexical only"))
+        )
         for name, qs in variants.items():
             row = f"{name:20}{changed[name]:>9}"
             for mode in ("weighted", "dense", "lexical"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,17 +74,52 @@ def most_complete(data: IndexData, group: list[int]) -> int:
 def highlight_spans(
     data: IndexData, row: int, query_vector: np.ndarray
 ) -> tuple[tuple[int, int], ...]:
-    """The sentence(s) of a chunk closest to the question, as spans inside the chunk text."""
+    """The sentence(s) of a chunk closest to the question, as spans inside the chunk text.
+
+    A sentence that introduces a list ("… include:") is highlighted together with the list.
+    """
     lo, hi = int(data.sentence_rows[row]), int(data.sentence_rows[row + 1])
+    text = data.chunks[row].text
     if hi <= lo:
-        chunk = data.chunks[row]
-        return ((0, len(chunk.text)),)
+        return ((0, len(text)),)
+    spans = [(int(s), int(e)) for s, e in data.sentences[lo:hi, 1:]]
     sims = data.sentence_vectors[lo:hi] @ query_vector
     best = float(sims.max())
-    picked = [i for i in np.argsort(-sims)[:2] if sims[i] >= best - HIGHLIGHT_MARGIN]
-    return tuple(
-        sorted((int(data.sentences[lo + i, 1]), int(data.sentences[lo + i, 2])) for i in picked)
-    )
+    picked = sorted(i for i in np.argsort(-sims)[:2] if sims[i] >= best - HIGHLIGHT_MARGIN)
+    out: list[tuple[int, int]] = []
+    for i in picked:
+        start, end = spans[i]
+        if text[start:end].rstrip().endswith(":"):
+            end = max(end, list_end(text, end))
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return tuple(out)
+
+
+_ITEM = re.compile(r"^(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
+
+
+def list_end(text: str, pos: int) -> int:
+    """End of the list that starts after an introduction ending at pos (pos if none follows).
+
+    Items are bulleted or numbered lines, or lines that a comma, semicolon or colon runs into.
+    """
+    end, cursor, started, runs_on = pos, pos, False, True
+    for line in text[pos:].splitlines(keepends=True):
+        stripped = line.strip()
+        if not stripped:
+            if started:
+                break
+        elif _ITEM.match(stripped) or runs_on:
+            started = True
+            end = cursor + len(line.rstrip())
+            runs_on = stripped.endswith((",", ";", ":"))
+        else:
+            break
+        cursor += len(line)
+    return end
 
 
 def to_passage(data: IndexData, row: int, score: float, highlights, also: list[int]) -> Passage:

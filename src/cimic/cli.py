@@ -54,7 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=int, default=5)
     s.add_argument("--json", action="store_true")
     s.add_argument(
-        "--fusion", choices=("weighted", "rrf", "dense", "lexical"), default=None, help="override the fusion method"
+        "--fusion",
+        choices=("weighted", "rrf", "dense", "lexical"),
+        default=None,
+        help="override the fusion method",
     )
 
     s = sub.add_parser("status", help="what the index holds and whether the corpus changed since")

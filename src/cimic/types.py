@@ -107,6 +107,26 @@ class Answer:
     message: str
     weak_matches: tuple[Passage, ...] = field(default=())
 
+    def to_markdown(self) -> str:
+        """The answer as Markdown: the question, the quoted passages and their citations."""
+        lines = [f"## {self.question}", ""]
+        if self.query != self.question:
+            lines += [f"*Searched for: {self.query}*", ""]
+        shown = self.passages
+        if self.abstained:
+            lines += [self.message, ""]
+            shown = self.weak_matches
+            if shown:
+                lines += ["Weak matches (they may not answer the question):", ""]
+        for n, p in enumerate(shown, start=1):
+            where = p.title + (f", {p.section}" if p.section else "")
+            agreed = " (NATO agreed)" if p.nato_agreed else ""
+            lines += [f"**[{n}] {where}**{agreed}", ""]
+            lines += ["> " + line if line.strip() else ">" for line in p.text.splitlines()]
+            cite = f"{p.doc}, characters {p.start}–{p.end}" + (f", page {p.page}" if p.page else "")
+            lines += ["", f"Source: {cite}" + (f"; {p.source}" if p.source else ""), ""]
+        return "\n".join(lines).rstrip() + "\n"
+
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field."""
         return {
