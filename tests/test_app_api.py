@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import CORPUS, ROOT
+from .conftest import CORPUS
 
 
 def _client(url: str):

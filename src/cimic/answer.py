@@ -16,6 +16,7 @@ from .types import Answer, Chunk, Passage
 
 NEAR_DUPLICATE = 0.85  # share of the shorter passage's terms found in the longer one
 HIGHLIGHT_MARGIN = 0.04
+SUBJECT_MAX_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,8 @@ def evidence(
     )
     subject = True
     term = defined_term(query)
-    if term and dense < t.subject_dense:
+    # Only a short X is a term whose every word must appear ("What is the role of … in …" is not).
+    if term and dense < t.subject_dense and len(terms(term)) <= SUBJECT_MAX_TERMS:
         near = frozenset().union(
             *(_all_terms(data.chunks[r].search_text) for r in cands.rows[:top])
         )
