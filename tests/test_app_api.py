@@ -56,3 +56,43 @@ def test_only_ask_is_public(app_url: str):
 
 def test_binds_loopback_only(app_url: str):
     assert app_url.startswith("http://127.0.0.1:")
+
+
+def test_cimic_serve_starts_the_ui_on_loopback(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import free_port, wait_ready
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cimic",
+            "--corpus",
+            str(tmp_path / "corpus"),
+            "--index",
+            str(tmp_path / "index"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=CORPUS.parent,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/", proc)
+        assert _client(f"http://127.0.0.1:{port}/").predict("What is CMI?", [], api_name="/ask")[
+            "passages"
+        ]
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "bound to 127.0.0.1 only" in out

@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="start the chat web UI")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=7860)
+    s.add_argument(
+        "--feedback",
+        default=os.environ.get("CIMIC_FEEDBACK", "feedback.jsonl"),
+        help="JSONL file that thumbs up/down are appended to",
+    )
     return p
 
 
@@ -191,7 +196,14 @@ def _cmd_status(args) -> int:
 def _cmd_serve(args) -> int:
     from .webapp import serve
 
-    serve(args.corpus, args.index, model=args.model, host=args.host, port=args.port)
+    serve(
+        args.corpus,
+        args.index,
+        model=args.model,
+        host=args.host,
+        port=args.port,
+        feedback=args.feedback,
+    )
     return 0
 
 

@@ -16,7 +16,14 @@ def find_app() -> Path:
     raise CimicError("app.py not found; run `cimic serve` from the project directory")
 
 
-def serve(corpus: str, index: str, model: str, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(
+    corpus: str,
+    index: str,
+    model: str,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    feedback: str = "feedback.jsonl",
+) -> None:
     """Run app.py's main with the given settings."""
     path = find_app()
     spec = importlib.util.spec_from_file_location("cimic_app", path)
