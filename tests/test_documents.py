@@ -28,8 +28,10 @@ def test_reads_txt_and_md_verbatim(tiny_corpus: Path):
         ("binary.txt", b"\x00\x01\x02abc", "binary"),
         ("empty.txt", b"", "empty"),
         ("blank.md", b"  \n\n ", "no text"),
-        ("bom.txt", "\ufeffhello".encode(), "byte-order mark"),
-        ("report.pdf", b"%PDF-1.4", "unsupported format"),
+        ("utf16.txt", "hello".encode("utf-16"), "UTF-16"),
+        ("report.docx", b"PK\x03\x04", "unsupported format"),
+        ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "PDF"),
+        ("empty.html", b"<html><body><nav>Home</nav></body></html>", "no main text"),
     ],
 )
 def test_unreadable_files_are_skipped_with_reason(
@@ -42,6 +44,13 @@ def test_unreadable_files_are_skipped_with_reason(
     assert len(corpus.skipped) == 1
     assert corpus.skipped[0].path == name
     assert reason in corpus.skipped[0].reason
+
+
+def test_utf8_byte_order_mark_is_kept_but_not_content(tmp_path: Path):
+    root = write_corpus(tmp_path / "c", {})
+    (root / "bom.txt").write_bytes("\ufeffA document that starts with a byte-order mark.".encode())
+    doc = load_corpus(root).documents[0]
+    assert doc.text.startswith("\ufeff") and doc.content_start == 1
 
 
 def test_symlink_outside_corpus_not_followed(tmp_path: Path):

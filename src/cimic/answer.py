@@ -140,6 +140,7 @@ def to_passage(data: IndexData, row: int, score: float, highlights, also: list[i
         nato_agreed=c.nato_agreed,
         kind=c.kind,
         keywords=c.keywords,
+        page=c.page,
         also_in=tuple((data.chunks[r].doc, data.chunks[r].start, data.chunks[r].end) for r in also),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -14,8 +15,10 @@ from .embedding import DEFAULT_MODEL, Encoder, load_encoder
 from .errors import CimicError, IndexMissingError, QueryError
 from .indexing import RebuildReport, build_index
 from .retrieval import FUSION_METHODS, search
-from .store import IndexData, check_compatible, current_generation, load_generation
+from .store import CURRENT, IndexData, check_compatible, current_generation, load_generation
 from .types import Answer, Document
+
+log = logging.getLogger("cimic")
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
@@ -64,6 +67,8 @@ class Assistant:
         self.thresholds = thresholds or Thresholds()
         self._data = data
         self._rebuild_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._failed_generation: str | None = None
 
     @classmethod
     def open(
@@ -85,7 +90,7 @@ class Assistant:
         data = None
         try:
             data = load_generation(current_generation(index_dir))
-            check_compatible(data.manifest, encoder.name, encoder.dim, chunker_settings())
+            check_compatible(data.manifest, encoder, chunker_settings())
         except IndexMissingError:
             if not update:
                 raise
@@ -103,10 +108,38 @@ class Assistant:
         assert data is not None
         return cls(corpus_dir, index_dir, encoder, data, fusion, thresholds)
 
+    def current(self) -> IndexData:
+        """The generation to answer from: the published one, loaded when a rebuild publishes anew.
+
+        Questions in flight keep the generation they started with; a generation that fails to load
+        is reported once and the last good one keeps serving.
+        """
+        try:
+            name = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        except OSError:
+            return self._data
+        if name in (self._data.path.name, self._failed_generation):
+            return self._data
+        if not self._reload_lock.acquire(blocking=False):
+            return self._data  # another thread is loading it; answer from the last one meanwhile
+        try:
+            if name != self._data.path.name:
+                data = load_generation(self.index_dir / name)
+                check_compatible(data.manifest, self.encoder, chunker_settings())
+                self._data = data
+        except CimicError as exc:
+            self._failed_generation = name
+            log.warning(
+                "not serving index generation %s: %s; the previous one keeps serving", name, exc
+            )
+        finally:
+            self._reload_lock.release()
+        return self._data
+
     @property
     def manifest(self) -> dict:
         """Manifest of the generation being served."""
-        return self._data.manifest
+        return self.current().manifest
 
     def documents(self) -> list[Document]:
         """The indexed documents."""
@@ -135,7 +168,7 @@ class Assistant:
         past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][
             -10:
         ]
-        data = self._data  # one generation for the whole question, even if a rebuild publishes
+        data = self.current()  # one generation for the whole question, even if a rebuild publishes
         plan = rewrite(question, past)
         options = [plan.query] if plan.dependence != MAYBE else [plan.query, question]
         best = None
@@ -161,5 +194,5 @@ class Assistant:
     def stale(self) -> bool:
         """Whether corpus_dir differs from what the served index was built from."""
         corpus = load_corpus(self.corpus_dir)
-        built = {d: v["sha256"] for d, v in self._data.manifest.get("documents", {}).items()}
+        built = {d: v["sha256"] for d, v in self.manifest.get("documents", {}).items()}
         return built != {d.doc: d.sha256 for d in corpus.documents}

@@ -13,7 +13,7 @@ from .types import Chunk, Document
 
 MAX_CHARS = 1200
 MIN_CHARS = 80
-CHUNKER_VERSION = 4
+CHUNKER_VERSION = 5
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
 _TERMINAL = re.compile(r"[.!?…][\"”’)\]]*$")
@@ -282,12 +282,19 @@ def chunk_document(doc: Document) -> list[Chunk]:
     lo, hi = doc.content_span
     text = doc.text
     units: list[tuple[_Unit, str | None, tuple[str, ...]]] = []
-    glossary_at = find_glossary(doc)
-    prose_hi = glossary_at if glossary_at is not None and lo <= glossary_at < hi else hi
-    prose, _ = _prose_units(doc, lo, prose_hi, None)
-    units += [(u, None, ()) for u in prose]
-    if prose_hi < hi:
-        units += _glossary_units(doc, prose_hi, hi)
+    if doc.page_starts:  # a PDF: no unit crosses a page, so each passage has one page number
+        section = None
+        for ps, pe in zip(doc.page_starts, [*doc.page_starts[1:], len(text)], strict=True):
+            if max(ps, lo) < min(pe, hi):
+                prose, section = _prose_units(doc, max(ps, lo), min(pe, hi), section)
+                units += [(u, None, ()) for u in prose]
+    else:
+        glossary_at = find_glossary(doc)
+        prose_hi = glossary_at if glossary_at is not None and lo <= glossary_at < hi else hi
+        prose, _ = _prose_units(doc, lo, prose_hi, None)
+        units += [(u, None, ()) for u in prose]
+        if prose_hi < hi:
+            units += _glossary_units(doc, prose_hi, hi)
     chunks: list[Chunk] = []
     for n, (unit, source, keywords) in enumerate(units):
         for s, e in split_span(text, unit.start, unit.end, is_list=unit.kind == "list"):
@@ -304,6 +311,7 @@ def chunk_document(doc: Document) -> list[Chunk]:
                     keywords=keywords,
                     nato_agreed=bool(_NATO_AGREED.search(piece)),
                     entry=n if unit.kind == "glossary" else None,
+                    page=doc.page_at(s),
                 )
             )
     return chunks

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import CimicError, IndexMismatchError, IndexMissingError, QueryError
+from .errors import CimicError, IndexMissingError, QueryError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("index", help="build or update the index from the corpus")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--watch", action="store_true", help="then rebuild whenever the corpus changes")
+    s.add_argument(
+        "--debounce", type=float, default=2.0, help="seconds of quiet before a watched rebuild"
+    )
+    s.add_argument("--check", action="store_true", help="verify the published index and exit")
+    s.add_argument("--rollback", action="store_true", help="publish the previous generation again")
 
     s = sub.add_parser("ask", help="ask one question")
     s.add_argument("question")
@@ -111,29 +117,54 @@ def format_answer(answer) -> str:
 
 
 def _cmd_index(args) -> int:
-    from .assistant import Assistant
-    from .chunking import chunker_settings
+    from .store import rollback
+
+    index = Path(args.index)
+    if args.rollback:
+        gen = rollback(index)
+        print(f"rolled back: published {gen.name}; `cimic index` rebuilds from the corpus again")
+        return 0
+    if args.check:
+        return _check_index(args)
+
     from .embedding import load_encoder
     from .indexing import build_index
-    from .store import check_compatible, current_generation, load_generation
 
     encoder = load_encoder(args.model)
-    previous = None
-    try:
-        previous = load_generation(current_generation(Path(args.index)))
-        check_compatible(previous.manifest, encoder.name, encoder.dim, chunker_settings())
-    except IndexMissingError:
-        previous = None
-    except IndexMismatchError as exc:
-        print(f"full rebuild: {exc}", file=sys.stderr)
-    except CimicError as exc:
-        print(f"previous index unusable ({exc}); building a new one", file=sys.stderr)
-        previous = None
-    del Assistant
-    report = build_index(
-        Path(args.corpus), Path(args.index), encoder, previous, progress=not args.quiet
+
+    def build() -> None:
+        report = build_index(Path(args.corpus), index, encoder, None, progress=not args.quiet)
+        print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary(), flush=True)
+
+    build()
+    if args.watch:
+        from .watching import watch
+
+        print(f"watching {args.corpus} for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+        def rebuild() -> None:
+            try:
+                build()
+            except CimicError as exc:  # keep watching: the last good index keeps serving
+                print(f"cimic: {exc}", file=sys.stderr, flush=True)
+
+        watch(Path(args.corpus), rebuild, debounce=args.debounce)
+    return 0
+
+
+def _check_index(args) -> int:
+    from .chunking import chunker_settings
+    from .embedding import load_encoder
+    from .store import check_compatible, current_generation, load_generation
+
+    gen = current_generation(Path(args.index))
+    data = load_generation(gen)  # verifies every file's SHA-256 before reading it
+    check_compatible(data.manifest, load_encoder(args.model), chunker_settings())
+    counts = data.manifest.get("counts", {})
+    print(
+        f"index OK: {gen.name}, {counts.get('documents')} documents, {counts.get('chunks')} chunks; "
+        f"{len(data.manifest['files'])} files match their checksums; model {data.manifest['model']['name']}"
     )
-    print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary())
     return 0
 
 

@@ -12,7 +12,10 @@ from .errors import CorpusError
 from .types import Document
 
 CATALOG = "catalog.json"
-SUPPORTED = {".txt", ".md"}
+HTML = {".html", ".htm"}
+SUPPORTED = {".txt", ".md", ".markdown", ".pdf"} | HTML
+MIN_HTML_WORDS = 5
+PAGE_BREAK = "\n\n"  # between the pages of a PDF's extracted text
 MAX_BYTES = 20_000_000
 
 # Words that mark the interface text of a scraped web page (sign-up, log-in, downloads).
@@ -90,34 +93,115 @@ def _default_title(rel: str, text: str) -> str:
     return Path(rel).stem.replace("-", " ").replace("_", " ")
 
 
-def read_document(path: Path, rel: str, meta: dict | None = None) -> Document:
-    """Read one .txt/.md file as strict UTF-8; raises ValueError with a reason if it cannot."""
+def _decode_text(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("UTF-16 text; save it as UTF-8")
+    if b"\x00" in data:
+        raise ValueError("binary content (NUL bytes); not a text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
+
+
+def _read_html(data: bytes) -> tuple[str, dict]:
+    """Main text of a web page (no navigation or page chrome), with its title and canonical URL."""
+    import trafilatura
+
+    text = trafilatura.extract(
+        data, output_format="txt", include_comments=False, include_tables=True, favor_precision=True
+    )
+    if not text or len(text.split()) < MIN_HTML_WORDS:  # a menu word or two is not an article
+        raise ValueError("no main text found in the HTML page")
+    meta = trafilatura.extract_metadata(data)
+    info = {"title": getattr(meta, "title", None), "url": getattr(meta, "url", None)}
+    return text, {k: v for k, v in info.items() if v}
+
+
+def pdf_pages(path: str) -> tuple[list[str], str | None]:
+    """Text of each page of a PDF, and its title; ValueError for encrypted or unreadable files."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")
+        except Exception:  # noqa: BLE001 - any failure means we cannot open it
+            opened = 0
+        if not opened:
+            raise ValueError("encrypted PDF; save an unencrypted copy")
+    title = None
+    try:
+        title = (reader.metadata or {}).get("/Title")
+    except Exception:  # noqa: BLE001 - metadata is optional
+        title = None
+    return [page.extract_text() or "" for page in reader.pages], (str(title) if title else None)
+
+
+def _read_pdf(path: Path, timeout: float) -> tuple[str, tuple[int, ...], dict]:
+    """PDF text per page, parsed in a child process that is stopped after `timeout` seconds."""
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(1) as pool:
+        job = pool.apply_async(pdf_pages, (str(path),))
+        try:
+            pages, title = job.get(timeout)
+        except mp.TimeoutError:
+            raise ValueError(f"PDF parsing took longer than {timeout:.0f} s; skipped") from None
+        except ValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a malformed PDF can raise anything
+            raise ValueError(f"unreadable PDF ({type(exc).__name__}: {exc})") from None
+    starts, parts, pos = [], [], 0
+    for page in pages:
+        starts.append(pos)
+        parts.append(page)
+        pos += len(page) + len(PAGE_BREAK)
+    text = PAGE_BREAK.join(parts)
+    if not text.strip():
+        raise ValueError("no extractable text in the PDF (scanned images?)")
+    return text, tuple(starts), {"title": title} if title else {}
+
+
+def read_document(
+    path: Path, rel: str, meta: dict | None = None, pdf_timeout: float = 60
+) -> Document:
+    """Read one supported file; raises ValueError with a reason if it cannot.
+
+    .txt and .md are strict UTF-8 and kept exactly; HTML and PDF are reduced to their text, which
+    `Document.text` holds and passages' offsets point into.
+    """
     size = path.stat().st_size
     if size == 0:
         raise ValueError("empty file")
     if size > MAX_BYTES:
         raise ValueError(f"larger than {MAX_BYTES // 1_000_000} MB")
     data = path.read_bytes()
-    if b"\x00" in data:
-        raise ValueError("binary content (NUL bytes); not a text file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not valid UTF-8 (byte {exc.start}); save it as UTF-8") from None
-    if text.startswith("\ufeff"):
-        raise ValueError("starts with a byte-order mark; save it as UTF-8 without BOM")
+    suffix = path.suffix.lower()
+    extracted: dict = {}
+    page_starts: tuple[int, ...] = ()
+    if suffix in HTML:
+        text, extracted = _read_html(data)
+    elif suffix == ".pdf":
+        text, page_starts, extracted = _read_pdf(path, pdf_timeout)
+    else:
+        text = _decode_text(data)
     if not text.strip():
         raise ValueError("no text (only whitespace)")
-    meta = meta or {}
+    meta = {**extracted, **{k: v for k, v in (meta or {}).items() if v}}
+    start = chrome_prefix_end(text)
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark stays in the text but is not content
+        start = max(start, 1)
     return Document(
         doc=rel,
         text=text,
-        sha256=sha256_text(text),
+        sha256=hashlib.sha256(data).hexdigest(),
         title=meta.get("title") or _default_title(rel, text),
         source=meta.get("url") or meta.get("source"),
         publisher=meta.get("publisher"),
         date=meta.get("date"),
-        content_start=chrome_prefix_end(text),
+        content_start=start,
+        page_starts=page_starts,
     )
 
 
@@ -126,7 +210,7 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
     root = Path(corpus_dir)
     if not root.is_dir():
         raise CorpusError(
-            f"corpus directory {root} does not exist; create it and put .txt or .md files in it"
+            f"corpus directory {root} does not exist; create it and put .txt, .md, .html or .pdf files in it"
         )
     catalog = load_catalog(root)
     real_root = root.resolve()
@@ -147,7 +231,10 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
             continue
         if path.suffix.lower() not in SUPPORTED:
             skipped.append(
-                Skipped(rel, f"unsupported format '{path.suffix or 'none'}'; use .txt or .md")
+                Skipped(
+                    rel,
+                    f"unsupported format '{path.suffix or 'none'}'; use .txt, .md, .html or .pdf",
+                )
             )
             continue
         try:

@@ -52,9 +52,16 @@ class Encoder(ABC):
         """Normalised float32 embedding of one question, shape (dim,)."""
         return normalise(self.embed_batch([text]))[0]
 
+    def canary(self) -> np.ndarray:
+        """Embedding of a fixed text: two encoders that embed it alike are the same model."""
+        cached = getattr(self, "_canary", None)
+        if cached is None:
+            cached = self._canary = normalise(self.embed_batch([CANARY]))[0]
+        return cached
+
     def fingerprint(self) -> str:
-        """Hash of the canary embedding (rounded): tells two models apart, not two runs."""
-        vec = np.round(self.embed_query(CANARY).astype(np.float64), 4)
+        """Short hash of the canary embedding, for people to compare (rounded to 3 decimals)."""
+        vec = np.round(self.canary().astype(np.float64), 3) + 0.0
         return hashlib.sha256(vec.tobytes()).hexdigest()[:16]
 
 

@@ -16,8 +16,16 @@ import numpy as np
 from .chunking import chunk_document, chunker_settings, sentence_spans
 from .documents import Corpus, Skipped, load_corpus
 from .embedding import Encoder
+from .errors import CimicError
 from .lexical import LexicalIndex
-from .store import IndexData, write_generation
+from .store import (
+    IndexData,
+    build_lock,
+    current_generation,
+    load_generation,
+    model_mismatch,
+    write_generation,
+)
 from .types import Chunk
 from .vocabulary import Vocabulary
 
@@ -103,13 +111,10 @@ def reusable(previous: IndexData | None, encoder: Encoder) -> tuple[bool, str]:
     """Whether vectors of a previous generation can be reused, and if not, why."""
     if previous is None:
         return False, "no previous index"
-    m = previous.manifest
-    if (
-        m.get("model", {}).get("name") != encoder.name
-        or m.get("model", {}).get("dim") != encoder.dim
-    ):
-        return False, f"model changed from {m.get('model', {}).get('name')!r} to {encoder.name!r}"
-    if m.get("chunker") != chunker_settings():
+    reason = model_mismatch(previous.manifest, encoder)
+    if reason:
+        return False, reason
+    if previous.manifest.get("chunker") != chunker_settings():
         return False, "chunker settings changed"
     return True, ""
 
@@ -122,7 +127,29 @@ def build_index(
     progress: bool = False,
     corpus: Corpus | None = None,
 ) -> RebuildReport:
-    """Chunk the corpus, embed new and changed documents, and publish a new generation."""
+    """Chunk the corpus, embed new and changed documents, and publish a new generation.
+
+    Builds are serialised by a lock in index_dir; a build that waited starts from the index the
+    other one published.
+    """
+    with build_lock(index_dir):
+        try:
+            published = current_generation(index_dir)
+            if previous is None or previous.path != published:
+                previous = load_generation(published)
+        except CimicError:
+            pass  # no usable published index: build from what we were given
+        return _build(corpus_dir, index_dir, encoder, previous, progress, corpus)
+
+
+def _build(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    previous: IndexData | None = None,
+    progress: bool = False,
+    corpus: Corpus | None = None,
+) -> RebuildReport:
     t0 = time.perf_counter()
     corpus = corpus or load_corpus(corpus_dir)
     reuse, reason = reusable(previous, encoder)
@@ -201,7 +228,12 @@ def build_index(
     lexical = LexicalIndex.build([c.search_text for c in chunks])
     manifest = {
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "model": {"name": encoder.name, "dim": dim, "fingerprint": encoder.fingerprint()},
+        "model": {
+            "name": encoder.name,
+            "dim": dim,
+            "fingerprint": encoder.fingerprint(),
+            "canary": [round(float(x), 6) for x in encoder.canary()],
+        },
         "chunker": chunker_settings(),
         "documents": {
             d.doc: {

@@ -10,6 +10,7 @@ Layout::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -122,6 +123,20 @@ def write_generation(
     return final
 
 
+@contextlib.contextmanager
+def build_lock(index_dir: Path):
+    """Hold index_dir/.lock exclusively: one build at a time, a second one waits."""
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def publish(index_dir: Path, name: str) -> None:
     """Point CURRENT at generation `name` with an atomic rename."""
     tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
@@ -151,14 +166,29 @@ def current_generation(index_dir: Path) -> Path:
 def prune(index_dir: Path, keep: int = KEEP_GENERATIONS) -> None:
     """Delete all but the newest `keep` generations (never the published one) and stale builds."""
     current = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    gens = sorted(
-        (p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True
-    )
-    for old in [g for g in gens if g.name != current][keep - 1 :]:
+    for old in [g for g in generations(index_dir) if g.name != current][keep - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
     for stale in index_dir.glob(".building-*"):
         if time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def generations(index_dir: Path) -> list[Path]:
+    """Every complete generation in index_dir, newest first."""
+    return sorted(
+        (p for p in index_dir.glob("gen-*") if p.is_dir()), key=lambda p: p.name, reverse=True
+    )
+
+
+def rollback(index_dir: Path) -> Path:
+    """Publish the newest verified generation older than the current one; returns it."""
+    current = current_generation(index_dir)
+    for gen in generations(index_dir):
+        if gen.name < current.name:
+            verify_generation(gen)
+            publish(index_dir, gen.name)
+            return gen
+    raise IndexMissingError(f"no earlier generation in {index_dir} to roll back to")
 
 
 def read_manifest(gen: Path) -> dict:
@@ -195,14 +225,34 @@ def verify_generation(gen: Path) -> dict:
     return manifest
 
 
-def check_compatible(manifest: dict, model: str, dim: int, chunker: dict) -> None:
-    """Refuse an index built by another model or chunker."""
+CANARY_MIN_COSINE = 0.999
+
+
+def model_mismatch(manifest: dict, encoder) -> str | None:
+    """Why the index's model differs from the encoder's (None when they agree).
+
+    Name and dimension are compared, then the embedding of a fixed canary text, so weights swapped
+    under the same name are caught too.
+    """
     built = manifest.get("model", {})
-    if built.get("name") != model or built.get("dim") != dim:
-        raise IndexMismatchError(
+    if built.get("name") != encoder.name or built.get("dim") != encoder.dim:
+        return (
             f"the index was built with model {built.get('name')!r} (dim {built.get('dim')}), "
-            f"but the assistant uses {model!r} (dim {dim}); run `cimic index` to rebuild"
+            f"but the assistant uses {encoder.name!r} (dim {encoder.dim})"
         )
+    canary = built.get("canary")
+    if canary is not None:
+        vec = np.asarray(canary, dtype=np.float32)
+        if vec.shape != (encoder.dim,) or float(vec @ encoder.canary()) < CANARY_MIN_COSINE:
+            return f"model {encoder.name!r} now embeds differently from when the index was built"
+    return None
+
+
+def check_compatible(manifest: dict, encoder, chunker: dict) -> None:
+    """Refuse an index built by another model or chunker."""
+    reason = model_mismatch(manifest, encoder)
+    if reason:
+        raise IndexMismatchError(f"{reason}; run `cimic index` to rebuild")
     if manifest.get("chunker") != chunker:
         raise IndexMismatchError(
             "the index was built with other chunker settings; run `cimic index` to rebuild"
@@ -216,7 +266,10 @@ def load_generation(gen: Path) -> IndexData:
         raw_chunks = json.loads((gen / "chunks.json").read_text(encoding="utf-8"))
         chunks = [Chunk(**{**c, "keywords": tuple(c["keywords"])}) for c in raw_chunks]
         raw_docs = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
-        documents = {k: Document(**d) for k, d in raw_docs.items()}
+        documents = {
+            k: Document(**{**d, "page_starts": tuple(d.get("page_starts", ()))})
+            for k, d in raw_docs.items()
+        }
         dense = DenseIndex.load(gen / "dense.faiss")
         lexical = LexicalIndex.load(gen / "bm25", len(chunks))
         sentences = np.load(gen / "sentences.npy", allow_pickle=False)

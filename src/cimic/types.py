@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 
@@ -18,6 +19,13 @@ class Document:
     date: str | None = None
     content_start: int = 0  # text before this offset is page chrome, never indexed
     content_end: int | None = None
+    page_starts: tuple[int, ...] = ()  # PDF: offset in text where each page starts
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page number of a text offset (None for documents without pages)."""
+        if not self.page_starts:
+            return None
+        return bisect.bisect_right(self.page_starts, offset)
 
     @property
     def content_span(self) -> tuple[int, int]:
@@ -39,6 +47,7 @@ class Chunk:
     keywords: tuple[str, ...] = ()
     nato_agreed: bool = False
     entry: int | None = None  # glossary entry number, shared by the pieces of a split entry
+    page: int | None = None  # PDF page the chunk stands on
 
     @property
     def embed_text(self) -> str:
