@@ -37,10 +37,31 @@ def cimic(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 def synthetic_corpus(root: Path, n_docs: int, paragraphs: int = 6) -> Path:
     rng = random.Random(7)
-    words = (
-        "convoy ration tent radio patrol bridge river village liaison medical water fuel map "
-        "signal route winter supply engineer camp school market harbour airfield"
-    ).split()
+    words = [
+        "convoy",
+        "ration",
+        "tent",
+        "radio",
+        "patrol",
+        "bridge",
+        "river",
+        "village",
+        "liaison",
+        "medical",
+        "water",
+        "fuel",
+        "map",
+        "signal",
+        "route",
+        "winter",
+        "supply",
+        "engineer",
+        "camp",
+        "school",
+        "market",
+        "harbour",
+        "airfield",
+    ]
     files = {}
     for d in range(n_docs):
         paras = []
