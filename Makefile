@@ -46,6 +46,7 @@ test-slow: install system-deps
 bench: install index/CURRENT
 	$(BIN)/python bench/bench_ask.py
 	$(BIN)/python bench/bench_robustness.py
+	$(BIN)/python bench/bench_index.py
 
 eval: install index/CURRENT
 	$(BIN)/cimic eval ../shared/eval/dev.jsonl

@@ -130,3 +130,11 @@ def test_encrypted_pdf_is_skipped_with_reason(tmp_path: Path):
     corpus = load_corpus(root)
     assert [d.doc for d in corpus.documents] == ["ok.txt"]
     assert corpus.skipped[0].path == "locked.pdf" and "encrypted" in corpus.skipped[0].reason
+
+
+def test_pdf_parsing_has_a_time_limit(tmp_path: Path):
+    from cimic.documents import _read_pdf
+
+    make_pdf(tmp_path / "slow.pdf", ["Any text."])
+    with pytest.raises(ValueError, match="took longer than"):
+        _read_pdf(tmp_path / "slow.pdf", timeout=0.001)  # the child cannot even start in time

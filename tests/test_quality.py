@@ -152,7 +152,7 @@ def test_enumerations_come_whole_in_the_top_passage(real_assistant, question, it
 )
 def test_abstains_when_the_documents_do_not_cover_it(real_assistant, question):
     answer = real_assistant.ask(question)
-    assert answer.abstained and answer.passages == ()
+    assert answer.abstained and answer.passages == []
     assert "don't cover" in answer.message
     assert answer.weak_matches  # closest passages offered, marked as weak
 

@@ -72,9 +72,7 @@ def most_complete(data: IndexData, group: list[int]) -> int:
     return max(group, key=lambda r: (len(data.chunks[r].text), -group.index(r)))
 
 
-def highlight_spans(
-    data: IndexData, row: int, query_vector: np.ndarray
-) -> tuple[tuple[int, int], ...]:
+def highlight_spans(data: IndexData, row: int, query_vector: np.ndarray) -> list[tuple[int, int]]:
     """The sentence(s) of a chunk closest to the question, as spans inside the chunk text.
 
     A sentence that introduces a list ("… include:") is highlighted together with the list.
@@ -82,7 +80,7 @@ def highlight_spans(
     lo, hi = int(data.sentence_rows[row]), int(data.sentence_rows[row + 1])
     text = data.chunks[row].text
     if hi <= lo:
-        return ((0, len(text)),)
+        return [(0, len(text))]
     spans = [(int(s), int(e)) for s, e in data.sentences[lo:hi, 1:]]
     sims = data.sentence_vectors[lo:hi] @ query_vector
     best = float(sims.max())
@@ -96,7 +94,7 @@ def highlight_spans(
             out[-1] = (out[-1][0], max(end, out[-1][1]))
         else:
             out.append((start, end))
-    return tuple(out)
+    return out
 
 
 _ITEM = re.compile(r"^(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
@@ -141,7 +139,7 @@ def to_passage(data: IndexData, row: int, score: float, highlights, also: list[i
         kind=c.kind,
         keywords=c.keywords,
         page=c.page,
-        also_in=tuple((data.chunks[r].doc, data.chunks[r].start, data.chunks[r].end) for r in also),
+        also_in=[(data.chunks[r].doc, data.chunks[r].start, data.chunks[r].end) for r in also],
     )
 
 
@@ -207,16 +205,16 @@ def build_answer(
         passages.append(to_passage(data, shown, cands.fused[group[0]], spans, also))
     ev = evidence(data, cands, query, thresholds)
     if not passages:
-        return Answer(question, query, (), True, "The documents hold nothing to search yet.", ())
+        return Answer(question, query, [], True, "The documents hold nothing to search yet.", [])
     if not ev.supports(thresholds):
         return Answer(
             question,
             query,
-            (),
+            [],
             True,
             "The documents don't cover this question. The closest passages are shown as weak matches.",
-            tuple(passages[: min(3, k)]),
+            passages[: min(3, k)],
         )
     return Answer(
-        question, query, tuple(passages), False, f"{len(passages)} passage(s) from the documents."
+        question, query, passages, False, f"{len(passages)} passage(s) from the documents."
     )

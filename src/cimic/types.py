@@ -74,11 +74,13 @@ class Passage:
     start: int
     end: int
     score: float
-    highlights: tuple[tuple[int, int], ...] = ()
+    highlights: list[tuple[int, int]] = field(default_factory=list)
     nato_agreed: bool = False
     kind: str = "paragraph"
     keywords: tuple[str, ...] = ()
-    also_in: tuple[tuple[str, int, int], ...] = ()  # (doc, start, end) of near-duplicates
+    also_in: list[tuple[str, int, int]] = field(
+        default_factory=list
+    )  # (doc, start, end) of near-duplicates
     page: int | None = None
 
     def highlighted(self) -> list[str]:
@@ -111,10 +113,10 @@ class Answer:
 
     question: str
     query: str
-    passages: tuple[Passage, ...]
+    passages: list[Passage]
     abstained: bool
     message: str
-    weak_matches: tuple[Passage, ...] = field(default=())
+    weak_matches: list[Passage] = field(default_factory=list)
 
     def to_markdown(self) -> str:
         """The answer as Markdown: the question, the quoted passages and their citations."""
