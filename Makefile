@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 # The CPU wheel of torch lies here on these machines; pip also finds it through its own config.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install system-deps run index test test-slow bench lint format eval clean
+.PHONY: install system-deps run index test test-slow bench bench-scale lint format eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,10 +43,21 @@ test: install system-deps
 test-slow: install system-deps
 	$(BIN)/python -m pytest -m slow
 
-bench: install index/CURRENT
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet $(FIND_LINKS) -e '.[dev,bench]'
+	touch $@
+
+# Every figure in the README's Performance section; bench-scale alone takes several minutes.
+bench: $(VENV)/.installed-bench index/CURRENT
 	$(BIN)/python bench/bench_ask.py
-	$(BIN)/python bench/bench_robustness.py
+	$(BIN)/python bench/bench_langchain.py
+	$(BIN)/python bench/bench_coldstart.py
 	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_robustness.py
+	$(BIN)/python bench/bench_scale.py
+
+bench-scale: install
+	$(BIN)/python bench/bench_scale.py
 
 eval: install index/CURRENT
 	$(BIN)/cimic eval ../shared/eval/dev.jsonl

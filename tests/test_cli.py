@@ -123,3 +123,15 @@ def test_eval_prints_figures(tmp_path: Path):
         and "misses" in f
         and set(f["by_kind"]) >= {"lexical", "paraphrase"}
     )
+
+
+def test_ask_does_not_import_gradio(paths):
+    cimic(*paths, "index", "--quiet")
+    code = (
+        "import sys; from cimic.cli import main; "
+        f"main({[*paths, 'ask', 'kitchen officer']!r}); "
+        "print('GRADIO' if 'gradio' in sys.modules else 'NO-GRADIO')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("NO-GRADIO")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import chunk_document, chunker_settings, sentence_spans
+from .dense import ANN_THRESHOLD, NPROBE
 from .documents import Corpus, Skipped, load_corpus
 from .embedding import Encoder
 from .errors import CimicError
@@ -235,6 +236,11 @@ def _build(
             "canary": [round(float(x), 6) for x in encoder.canary()],
         },
         "chunker": chunker_settings(),
+        "dense": {
+            "kind": "exact" if len(chunks) < ANN_THRESHOLD else "ivf",
+            "ann_threshold": ANN_THRESHOLD,
+            "nprobe": NPROBE,
+        },
         "documents": {
             d.doc: {
                 "sha256": d.sha256,
