@@ -312,6 +312,21 @@ def build_ui(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
     return demo
 
 
+def load_auth(path: str | None) -> list[tuple[str, str]] | None:
+    """user:password pairs from a file (one a line) or CIMIC_AUTH; never from the command line."""
+    raw = Path(path).read_text(encoding="utf-8") if path else os.environ.get("CIMIC_AUTH", "")
+    pairs = []
+    for line in raw.replace(",", "\n").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, password = line.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("each credential must be written user:password")
+        pairs.append((user, password))
+    return pairs or None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Start the UI (127.0.0.1:7860 unless told otherwise)."""
     p = argparse.ArgumentParser(description="CIMIC assistant web UI")
@@ -325,14 +340,29 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("CIMIC_FEEDBACK", "feedback.jsonl"),
         help="JSONL file that thumbs up/down are appended to",
     )
+    p.add_argument(
+        "--auth-file",
+        default=os.environ.get("CIMIC_AUTH_FILE"),
+        help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
+    )
     args = p.parse_args(argv)
+    try:
+        auth = load_auth(args.auth_file)
+    except (OSError, ValueError) as exc:
+        sys.exit(f"cimic: cannot read credentials: {exc}")
     try:
         assistant = Assistant.open(args.corpus, args.index, model=args.model)
     except CimicError as exc:
         sys.exit(f"cimic: {exc}")
     demo = build_ui(assistant, FeedbackLog(Path(args.feedback)))
-    demo.queue(default_concurrency_limit=4, max_size=64)
-    print(f"Serving on http://{args.host}:{args.port} (bound to {args.host} only)", flush=True)
+    demo.queue(
+        default_concurrency_limit=int(os.environ.get("CIMIC_CONCURRENCY", "4")),
+        max_size=int(os.environ.get("CIMIC_QUEUE_SIZE", "64")),
+    )
+    login = " with login required" if auth else ""
+    print(
+        f"Serving on http://{args.host}:{args.port} (bound to {args.host} only){login}", flush=True
+    )
     demo.launch(
         server_name=args.host,
         server_port=args.port,
@@ -344,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
         css=CSS,
         js=JS,
         theme=gr.themes.Soft(),
+        auth=auth,
     )
 
 

@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("CIMIC_FEEDBACK", "feedback.jsonl"),
         help="JSONL file that thumbs up/down are appended to",
     )
+    s.add_argument(
+        "--auth-file",
+        default=os.environ.get("CIMIC_AUTH_FILE"),
+        help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
+    )
     return p
 
 
@@ -227,14 +232,21 @@ def _cmd_status(args) -> int:
 def _cmd_serve(args) -> int:
     from .webapp import serve
 
-    serve(
+    argv = [
+        "--corpus",
         args.corpus,
+        "--index",
         args.index,
-        model=args.model,
-        host=args.host,
-        port=args.port,
-        feedback=args.feedback,
-    )
+        "--model",
+        args.model,
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--feedback",
+        args.feedback,
+    ]
+    serve(argv + (["--auth-file", args.auth_file] if args.auth_file else []))
     return 0
 
 

@@ -15,6 +15,7 @@ CATALOG = "catalog.json"
 HTML = {".html", ".htm"}
 SUPPORTED = {".txt", ".md", ".markdown", ".pdf"} | HTML
 MIN_HTML_WORDS = 5
+MAX_LINE = 100_000
 PAGE_BREAK = "\n\n"  # between the pages of a PDF's extracted text
 MAX_BYTES = 20_000_000
 
@@ -188,6 +189,11 @@ def read_document(
         text = _decode_text(data)
     if not text.strip():
         raise ValueError("no text (only whitespace)")
+    longest = max(map(len, text.splitlines()), default=0)
+    if longest > MAX_LINE:
+        raise ValueError(
+            f"has a line of {longest:,} characters (over {MAX_LINE:,}); not a prose document"
+        )
     meta = {**extracted, **{k: v for k, v in (meta or {}).items() if v}}
     start = chrome_prefix_end(text)
     if text.startswith("\ufeff"):  # a UTF-8 byte-order mark stays in the text but is not content
@@ -216,6 +222,7 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
     real_root = root.resolve()
     docs: list[Document] = []
     skipped: list[Skipped] = []
+    seen: dict[str, str] = {}  # content hash -> first file with it
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in path.relative_to(root).parts) or rel == CATALOG:
@@ -238,7 +245,13 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
             )
             continue
         try:
-            docs.append(read_document(path, rel, catalog.get(rel)))
+            doc = read_document(path, rel, catalog.get(rel))
         except (ValueError, OSError) as exc:
             skipped.append(Skipped(rel, str(exc)))
+            continue
+        if doc.sha256 in seen:
+            skipped.append(Skipped(rel, f"exact duplicate of {seen[doc.sha256]}"))
+            continue
+        seen[doc.sha256] = rel
+        docs.append(doc)
     return Corpus(tuple(docs), tuple(skipped))

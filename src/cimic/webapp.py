@@ -16,31 +16,11 @@ def find_app() -> Path:
     raise CimicError("app.py not found; run `cimic serve` from the project directory")
 
 
-def serve(
-    corpus: str,
-    index: str,
-    model: str,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    feedback: str = "feedback.jsonl",
-) -> None:
-    """Run app.py's main with the given settings."""
+def serve(argv: list[str]) -> None:
+    """Run app.py's main with these command-line arguments."""
     path = find_app()
     spec = importlib.util.spec_from_file_location("cimic_app", path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    module.main(
-        [
-            "--corpus",
-            corpus,
-            "--index",
-            index,
-            "--model",
-            model,
-            "--host",
-            host,
-            "--port",
-            str(port),
-        ]
-    )
+    module.main(argv)
