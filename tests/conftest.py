@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -130,13 +131,12 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     raise TimeoutError(f"app not ready at {url}")
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """app.py started on a free loopback port over a copy of the corpus: (url, feedback file)."""
-    base = tmp_path_factory.mktemp("app")
-    shutil.copytree(CORPUS, base / "corpus")
+@contextlib.contextmanager
+def run_app(base: Path, *args: str, env: dict | None = None):
+    """app.py on a free loopback port over base/corpus and base/index; yields (url, process)."""
+    if not (base / "corpus").exists():
+        shutil.copytree(CORPUS, base / "corpus")
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -147,23 +147,37 @@ def app_server(tmp_path_factory):
             str(base / "index"),
             "--port",
             str(port),
+            *args,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env={
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            **(env or {}),
+        },
         cwd=base,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_ready(url, proc)
-        yield url, base / "feedback.jsonl"
+        yield url, proc
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """app.py started on a free loopback port over a copy of the corpus: (url, feedback file)."""
+    base = tmp_path_factory.mktemp("app")
+    with run_app(base, "--feedback", str(base / "feedback.jsonl")) as (url, _):
+        yield url, base / "feedback.jsonl"
 
 
 @pytest.fixture(scope="session")
