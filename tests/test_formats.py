@@ -67,7 +67,10 @@ def mixed_corpus(tmp_path: Path) -> Path:
 def test_markdown_headings_become_sections(mixed_corpus: Path):
     doc = load_corpus(mixed_corpus).by_doc()["convoy.md"]
     chunks = chunk_document(doc)
-    assert [c.section for c in chunks] == ["Before departure", "On the road"]
+    assert [c.section for c in chunks] == [
+        "Convoy procedures › Before departure",
+        "Convoy procedures › On the road",
+    ]
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
 
 

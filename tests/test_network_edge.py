@@ -28,7 +28,7 @@ def status(url: str, data: bytes | None = None, headers: dict | None = None) -> 
 
 def test_file_route_refuses_everything_outside_the_ui(app_url: str, tmp_path_factory):
     corpus_file = (CORPUS / "nato-ims-office-of-the-gender-advisor.txt").resolve()
-    secret = "IMS Office of the Gender Advisor (IMS GENAD)".encode()
+    secret = b"IMS Office of the Gender Advisor (IMS GENAD)"
     probes = [
         "../../../../etc/passwd",
         "/etc/passwd",
@@ -53,11 +53,18 @@ def test_oversized_upload_gets_413(app_url: str):
     boundary = "cimicboundary"
     payload = b"x" * (2 * 1024 * 1024)
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n"
-        f"Content-Type: text/plain\r\n\r\n"
-    ).encode() + payload + f"\r\n--{boundary}--\r\n".encode()
-    code, _ = status(f"{app_url}gradio_api/upload", data=body,
-                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+            f"Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    code, _ = status(
+        f"{app_url}gradio_api/upload",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert code == 413
 
 
@@ -78,7 +85,12 @@ def test_no_endpoint_writes_the_index(app_url: str, app_server):
 
 @pytest.mark.parametrize(
     ("question", "fragment"),
-    [("x" * 100_000, "at most"), ("", "empty"), ("\x00\x01\x02", "empty"), ("\u202e\u2066", "empty")],
+    [
+        ("x" * 100_000, "at most"),
+        ("", "empty"),
+        ("\x00\x01\x02", "empty"),
+        ("\u202e\u2066", "empty"),
+    ],
 )
 def test_server_bounds_and_cleans_questions(app_url: str, question: str, fragment: str):
     from gradio_client import Client
@@ -87,7 +99,9 @@ def test_server_bounds_and_cleans_questions(app_url: str, question: str, fragmen
     assert fragment in result["error"]
 
 
-@pytest.mark.parametrize("question", ["What is CMI? 🤖", "Что такое CIMIC?", "CIMIC とは何ですか", "What is\x00 CMI?"])
+@pytest.mark.parametrize(
+    "question", ["What is CMI? 🤖", "Что такое CIMIC?", "CIMIC とは何ですか", "What is\x00 CMI?"]
+)
 def test_server_answers_odd_but_valid_questions(app_url: str, question: str):
     from gradio_client import Client
 
@@ -145,10 +159,22 @@ def test_login_from_a_file(tmp_path: Path):
 def test_runs_with_no_network_at_all(tmp_path: Path):
     if subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode != 0:
         pytest.skip("unshare -rn is not permitted here")
-    args = [sys.executable, "-m", "cimic", "--corpus", str(CORPUS), "--index", str(tmp_path / "index")]
+    args = [
+        sys.executable,
+        "-m",
+        "cimic",
+        "--corpus",
+        str(CORPUS),
+        "--index",
+        str(tmp_path / "index"),
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    built = subprocess.run(["unshare", "-rn", *args, "index", "--quiet"], capture_output=True, text=True, env=env)
+    built = subprocess.run(
+        ["unshare", "-rn", *args, "index", "--quiet"], capture_output=True, text=True, env=env
+    )
     assert built.returncode == 0, built.stderr
-    asked = subprocess.run(["unshare", "-rn", *args, "ask", "What is CMI?"], capture_output=True, text=True, env=env)
+    asked = subprocess.run(
+        ["unshare", "-rn", *args, "ask", "What is CMI?"], capture_output=True, text=True, env=env
+    )
     assert asked.returncode == 0, asked.stderr
     assert "CMI is one of the two core activities of CIMIC" in asked.stdout

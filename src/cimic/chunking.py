@@ -13,7 +13,7 @@ from .types import Chunk, Document
 
 MAX_CHARS = 1200
 MIN_CHARS = 80
-CHUNKER_VERSION = 5
+CHUNKER_VERSION = 6
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
 _TERMINAL = re.compile(r"[.!?…][\"”’)\]]*$")
@@ -26,6 +26,7 @@ _ANAPHORIC = re.compile(
     r"However|Therefore|Thus|Also|In addition|For this reason|Through|Here)\b"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])([\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_MD_HEADING = re.compile(r"^#{1,6}\s+\S")
 _KEYWORDS_LABEL = re.compile(r"^key ?words:?$", re.IGNORECASE)
 
 
@@ -71,7 +72,9 @@ def _open_quote(t: str) -> bool:
 
 def _is_heading(line: _Line, nxt: _Line | None, isolated: bool = False) -> bool:
     t = line.text
-    if t.startswith("#"):
+    if nxt is None:
+        return False  # a heading heads something; a last line is content
+    if _MD_HEADING.match(t):
         return True
     # "What is it?" standing alone between blank lines; a colon line that opens a list is not.
     opens_list = t[-1] == ":" and nxt is not None and nxt.is_item
@@ -86,7 +89,36 @@ def _is_heading(line: _Line, nxt: _Line | None, isolated: bool = False) -> bool:
         return False
     if len(t) > 90 or len(t.split()) > 12 or not (t[0].isupper() or t[0].isdigit()):
         return False
-    return nxt is None or not nxt.text[0].islower()
+    return not nxt.text[0].islower()
+
+
+class _Sections:
+    """The section a unit belongs to: Markdown headings nest by level, and headings that follow
+    one another with no text between them are read as one path ("Part › Chapter")."""
+
+    def __init__(self, section: str | None):
+        self.path: list[tuple[int, str]] = [(0, section)] if section else []
+        self.fresh = False  # the last line seen was a heading
+
+    def heading(self, raw: str) -> None:
+        level = len(raw) - len(raw.lstrip("#")) if _MD_HEADING.match(raw) else 0
+        title = raw.lstrip("#").strip().rstrip(":").strip()
+        if level:  # Markdown: close headings at this level or deeper, and plain ones that had text
+            while self.path and (
+                (self.path[-1][0] == 0 and not self.fresh) or self.path[-1][0] >= level
+            ):
+                self.path.pop()
+        elif not self.fresh:  # a plain heading after text replaces the plain headings before it
+            self.path = [p for p in self.path if p[0] > 0]
+        self.path.append((level, title))
+        self.fresh = True
+
+    def content(self) -> None:
+        self.fresh = False
+
+    @property
+    def current(self) -> str | None:
+        return " › ".join(t for _, t in self.path if t) or None
 
 
 def _continues(prev: _Line, line: _Line, block_text: str) -> bool:
@@ -118,19 +150,23 @@ class _Unit:
 
 
 def _prose_units(
-    doc: Document, lo: int, hi: int, section: str | None
+    doc: Document, lo: int, hi: int, section: str | None, more_follows: bool = False
 ) -> tuple[list[_Unit], str | None]:
-    """Paragraphs and lists of text[lo:hi], headings turned into sections."""
+    """Paragraphs and lists of text[lo:hi], headings turned into sections.
+
+    more_follows: text[hi:] holds more of the document (a glossary), so a last line may head it.
+    """
     text = doc.text
     lines = _lines(text, lo, hi)
     units: list[_Unit] = []
     cur: list[_Line] = []
     blanks = 0
+    sections = _Sections(section)
 
     def close(glue: bool) -> None:
         if cur:
             kind = "list" if sum(ln.is_item for ln in cur) >= 2 else "paragraph"
-            units.append(_Unit(cur[0].start, cur[-1].end, section, kind, glue))
+            units.append(_Unit(cur[0].start, cur[-1].end, sections.current, kind, glue))
             cur.clear()
 
     for i, line in enumerate(lines):
@@ -138,10 +174,12 @@ def _prose_units(
             blanks += 1
             continue
         nxt = next((ln for ln in lines[i + 1 :] if ln is not None), None)
+        if nxt is None and more_follows:
+            nxt = _Line(hi, hi, "Definition")
         isolated = (blanks > 0 or i == 0) and i + 1 < len(lines) and lines[i + 1] is None
         if not cur and _is_heading(line, nxt, isolated):
             close(False)
-            section = line.text.lstrip("#").strip()
+            sections.heading(line.text)
             blanks = 0
             continue
         if cur:
@@ -156,13 +194,14 @@ def _prose_units(
             if not joined:
                 close(not blanks)
                 if _is_heading(line, nxt, isolated):
-                    section = line.text.lstrip("#").strip()
+                    sections.heading(line.text)
                     blanks = 0
                     continue
         cur.append(line)
+        sections.content()
         blanks = 0
     close(False)
-    return _merge_small(units, text), section
+    return _merge_small(units, text), sections.current
 
 
 def _merge_small(units: list[_Unit], text: str) -> list[_Unit]:
@@ -286,12 +325,14 @@ def chunk_document(doc: Document) -> list[Chunk]:
         section = None
         for ps, pe in zip(doc.page_starts, [*doc.page_starts[1:], len(text)], strict=True):
             if max(ps, lo) < min(pe, hi):
-                prose, section = _prose_units(doc, max(ps, lo), min(pe, hi), section)
+                prose, section = _prose_units(
+                    doc, max(ps, lo), min(pe, hi), section, more_follows=pe < hi
+                )
                 units += [(u, None, ()) for u in prose]
     else:
         glossary_at = find_glossary(doc)
         prose_hi = glossary_at if glossary_at is not None and lo <= glossary_at < hi else hi
-        prose, _ = _prose_units(doc, lo, prose_hi, None)
+        prose, _ = _prose_units(doc, lo, prose_hi, None, more_follows=prose_hi < hi)
         units += [(u, None, ()) for u in prose]
         if prose_hi < hi:
             units += _glossary_units(doc, prose_hi, hi)
