@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 # The CPU wheel of torch lies here on these machines; pip also finds it through its own config.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install system-deps run index test test-slow bench bench-scale lint format eval clean
+.PHONY: install system-deps run index test test-slow bench bench-scale bench-load lint format eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -58,6 +58,9 @@ bench: $(VENV)/.installed-bench index/CURRENT
 
 bench-scale: install
 	$(BIN)/python bench/bench_scale.py
+
+bench-load: install
+	$(BIN)/python bench/bench_load.py
 
 eval: install index/CURRENT
 	$(BIN)/cimic eval ../shared/eval/dev.jsonl

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import chunk_document, chunker_settings, sentence_spans
-from .dense import ANN_THRESHOLD, NPROBE
+from .dense import ANN_THRESHOLD, ivf_lists, nprobe_for
 from .documents import Corpus, Skipped, load_corpus
 from .embedding import Encoder
 from .errors import CimicError
@@ -239,7 +239,7 @@ def _build(
         "dense": {
             "kind": "exact" if len(chunks) < ANN_THRESHOLD else "ivf",
             "ann_threshold": ANN_THRESHOLD,
-            "nprobe": NPROBE,
+            "nprobe": nprobe_for(ivf_lists(len(chunks))) if len(chunks) >= ANN_THRESHOLD else None,
         },
         "documents": {
             d.doc: {
