@@ -164,6 +164,28 @@ def source_view(assistant: Assistant, target: str) -> str:
     )
 
 
+def _mcp_results_as_json() -> None:
+    """Gradio's MCP server hands a tool's dict result to clients as its Python repr; give them JSON.
+
+    The ask tool then returns the same shape as /ask and `cimic ask --json`
+    (schema/answer.schema.json).
+    """
+    from gradio.mcp import GradioMCPServer
+
+    original = GradioMCPServer.postprocess_output_data
+    if getattr(original, "_cimic_json", False):
+        return
+
+    def postprocess(self, data, root_url):
+        data = [
+            json.dumps(d, ensure_ascii=False) if isinstance(d, dict | list) else d for d in data
+        ]
+        return original(self, data, root_url)
+
+    postprocess._cimic_json = True
+    GradioMCPServer.postprocess_output_data = postprocess
+
+
 class FeedbackLog:
     """Appends thumbs up/down, with the question and passages, to a local JSONL file."""
 
@@ -236,7 +258,19 @@ def build_ui(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
         return [], [], {}, gr.update(value=None, interactive=False), ""
 
     def ask(question: str, history: list[str] | None = None) -> dict:
-        """Answer a question from the documents. history: the earlier questions, oldest first."""
+        """Answer a question from NATO documents on civil-military cooperation (CIMIC), gender
+        perspectives and human security, with verbatim passages and their citations.
+
+        Args:
+            question: the question, in plain language (at most 2,000 characters).
+            history: the user's earlier questions in this conversation, oldest first, so that a follow-up such as "and in peacetime?" is understood; may be empty.
+
+        Returns:
+            question, query (the standalone query searched), abstained (true when the documents
+            don't cover it), message, passages (text, doc, title, source, section, start, end,
+            score, highlights, nato_agreed, kind, keywords, also_in, page), weak_matches; or error.
+            The shape is schema/answer.schema.json.
+        """
         try:
             return assistant.ask(question, history=list(history or []), k=K).to_dict()
         except CimicError as exc:
@@ -341,6 +375,9 @@ def main(argv: list[str] | None = None) -> None:
         help="JSONL file that thumbs up/down are appended to",
     )
     p.add_argument(
+        "--mcp", action="store_true", help="also serve the ask tool over MCP (/gradio_api/mcp)"
+    )
+    p.add_argument(
         "--auth-file",
         default=os.environ.get("CIMIC_AUTH_FILE"),
         help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
@@ -355,11 +392,15 @@ def main(argv: list[str] | None = None) -> None:
     except CimicError as exc:
         sys.exit(f"cimic: {exc}")
     demo = build_ui(assistant, FeedbackLog(Path(args.feedback)))
+    if args.mcp:
+        _mcp_results_as_json()
     demo.queue(
         default_concurrency_limit=int(os.environ.get("CIMIC_CONCURRENCY", "4")),
         max_size=int(os.environ.get("CIMIC_QUEUE_SIZE", "64")),
     )
-    login = " with login required" if auth else ""
+    login = (" with login required" if auth else "") + (
+        ", MCP at /gradio_api/mcp" if args.mcp else ""
+    )
     print(
         f"Serving on http://{args.host}:{args.port} (bound to {args.host} only){login}", flush=True
     )
@@ -375,6 +416,7 @@ def main(argv: list[str] | None = None) -> None:
         js=JS,
         theme=gr.themes.Soft(),
         auth=auth,
+        mcp_server=args.mcp,
     )
 
 

@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("CIMIC_AUTH_FILE"),
         help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
     )
+    s.add_argument(
+        "--mcp", action="store_true", help="also serve the ask tool over MCP (needs .[mcp])"
+    )
     return p
 
 
@@ -246,7 +249,8 @@ def _cmd_serve(args) -> int:
         "--feedback",
         args.feedback,
     ]
-    serve(argv + (["--auth-file", args.auth_file] if args.auth_file else []))
+    argv += ["--auth-file", args.auth_file] if args.auth_file else []
+    serve(argv + (["--mcp"] if args.mcp else []))
     return 0
 
 
