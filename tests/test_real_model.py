@@ -91,3 +91,17 @@ def test_each_document_answers_its_own_questions(real_assistant, question, expec
     answer = real_assistant.ask(question)
     assert not answer.abstained
     assert answer.passages[0].doc == expected_doc
+
+
+def test_fast_query_path_matches_sentence_transformers(real_encoder):
+    assert real_encoder._fast is not None
+    questions = [
+        "What is CMI?",
+        "Qu'est-ce que la coopération civilo-militaire ?",
+        "🙂",
+        "word " * 400,
+    ]
+    reference = real_encoder._model.encode(questions, normalize_embeddings=True)
+    for q, ref in zip(questions, reference, strict=True):
+        fast = real_encoder._encode_one(q)
+        assert float(fast @ ref) > 0.99999

@@ -100,6 +100,7 @@ class SentenceTransformerEncoder(Encoder):
         except Exception as exc:  # noqa: BLE001 - any load failure gets one clear message
             raise ModelError(f"cannot load the embedding model from {path}: {exc}") from exc
         self.dim = int(self._model.get_embedding_dimension())
+        self._fast = self._fast_query_parts()
         self.batch_size = batch_size
         # The HF tokenizer is not safe to share between threads.
         self._lock = threading.Lock()
@@ -128,13 +129,51 @@ class SentenceTransformerEncoder(Encoder):
                     progress(len(part))
         return np.vstack(out).astype(np.float32)
 
+    def _fast_query_parts(self):
+        """(model, tokenizer, max length) when the pipeline is Transformer → mean pooling →
+        optional Normalize, so one question can skip sentence-transformers' batching machinery."""
+        try:
+            from sentence_transformers.models import Normalize, Pooling, Transformer
+
+            mods = list(self._model)
+            if not (isinstance(mods[0], Transformer) and isinstance(mods[1], Pooling)):
+                return None
+            if not all(isinstance(m, Normalize) for m in mods[2:]):
+                return None
+            cfg = mods[1].get_config_dict()
+            others = (
+                "pooling_mode_cls_token",
+                "pooling_mode_max_tokens",
+                "pooling_mode_mean_sqrt_len_tokens",
+            )
+            mean = cfg.get("pooling_mode") == "mean" or (
+                cfg.get("pooling_mode_mean_tokens") and not any(cfg.get(k) for k in others)
+            )
+            if not mean:
+                return None
+            return mods[0].auto_model, mods[0].tokenizer, mods[0].max_seq_length
+        except Exception:  # noqa: BLE001 - any surprise: use the general path
+            return None
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        """Mean-pooled embedding of one text straight through the transformer (no padding)."""
+        import torch
+
+        model, tokenizer, max_len = self._fast
+        enc = tokenizer([text], truncation=True, max_length=max_len, return_tensors="pt")
+        with self._lock, torch.inference_mode():
+            hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return normalise(pooled.numpy())[0]
+
     def embed_query(self, text: str) -> np.ndarray:
         """One question; repeated questions come from a small LRU cache."""
         hit = self._cache.get(text) if self._cache_size else None
         if hit is not None:
             self._cache.move_to_end(text)
             return hit
-        vec = super().embed_query(text)
+        vec = self._encode_one(text) if self._fast else super().embed_query(text)
         if self._cache_size:
             vec.setflags(write=False)
             self._cache[text] = vec
