@@ -105,3 +105,30 @@ def test_fast_query_path_matches_sentence_transformers(real_encoder):
     for q, ref in zip(questions, reference, strict=True):
         fast = real_encoder._encode_one(q)
         assert float(fast @ ref) > 0.99999
+
+
+def test_onnx_query_encoder_is_used_and_agrees(real_assistant):
+    from cimic import onnx_query
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    enc = real_assistant.encoder
+    assert enc.query_backend == "onnxruntime"
+    for q in ["What is CMI?", "and in peacetime?", "Что такое CIMIC?", "word " * 400]:
+        assert float(enc._onnx.encode(q) @ enc._encode_one(q)) > 0.9999
+
+
+def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path):
+    from cimic import onnx_query
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    kept = real_encoder._onnx
+    try:
+        assert real_encoder.export_onnx(tmp_path)
+        path = next((tmp_path / "onnx").glob("*.onnx"))
+        path.write_bytes(path.read_bytes()[:-10])
+        assert real_encoder.use_onnx(tmp_path) is False
+        assert real_encoder.query_backend == "pytorch"
+    finally:
+        real_encoder._onnx = kept

@@ -106,6 +106,9 @@ class Assistant:
             if report.published:
                 data = load_generation(current_generation(index_dir))
         assert data is not None
+        use_onnx = getattr(encoder, "use_onnx", None)
+        if use_onnx is not None:
+            use_onnx(index_dir)
         return cls(corpus_dir, index_dir, encoder, data, fusion, thresholds)
 
     def current(self) -> IndexData:

@@ -216,6 +216,7 @@ def _cmd_status(args) -> int:
         "documents": m.get("counts", {}).get("documents"),
         "chunks": m.get("counts", {}).get("chunks"),
         "corpus_changed": assistant.stale(),
+        "query_encoder": getattr(assistant.encoder, "query_backend", "pytorch"),
         "skipped": m.get("skipped", []),
     }
     if args.json:
@@ -223,7 +224,7 @@ def _cmd_status(args) -> int:
     else:
         print(
             f"{info['documents']} documents, {info['chunks']} passages; built {info['built_at']} "
-            f"with {info['model']['name']} ({info['generation']})"
+            f"with {info['model']['name']} ({info['generation']}); questions encoded with {info['query_encoder']}"
         )
         if info["corpus_changed"]:
             print("corpus/ has changed since: run `cimic index` to update")

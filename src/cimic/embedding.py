@@ -101,6 +101,7 @@ class SentenceTransformerEncoder(Encoder):
             raise ModelError(f"cannot load the embedding model from {path}: {exc}") from exc
         self.dim = int(self._model.get_embedding_dimension())
         self._fast = self._fast_query_parts()
+        self._onnx = None  # an onnx_query.OnnxQuery once use_onnx() finds a verified export
         self.batch_size = batch_size
         # The HF tokenizer is not safe to share between threads.
         self._lock = threading.Lock()
@@ -167,13 +168,46 @@ class SentenceTransformerEncoder(Encoder):
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         return normalise(pooled.numpy())[0]
 
+    def export_onnx(self, index_dir: Path) -> bool:
+        """Export the query encoder to ONNX under index_dir once (verified); True if one exists."""
+        from . import onnx_query
+
+        if self._fast is None or not onnx_query.available():
+            return False
+        model, tokenizer, max_len = self._fast
+        return (
+            onnx_query.export(
+                index_dir, self.fingerprint(), model, tokenizer, max_len, self._encode_one
+            )
+            is not None
+        )
+
+    def use_onnx(self, index_dir: Path) -> bool:
+        """Answer questions through a verified ONNX export in index_dir, if there is one."""
+        from . import onnx_query
+
+        if self._fast is None:
+            return False
+        _, tokenizer, max_len = self._fast
+        self._onnx = onnx_query.load(index_dir, self.fingerprint(), tokenizer, max_len)
+        self._cache.clear()
+        return self._onnx is not None
+
+    @property
+    def query_backend(self) -> str:
+        """'onnxruntime' or 'pytorch'."""
+        return "onnxruntime" if self._onnx is not None else "pytorch"
+
     def embed_query(self, text: str) -> np.ndarray:
         """One question; repeated questions come from a small LRU cache."""
         hit = self._cache.get(text) if self._cache_size else None
         if hit is not None:
             self._cache.move_to_end(text)
             return hit
-        vec = self._encode_one(text) if self._fast else super().embed_query(text)
+        if self._onnx is not None:
+            vec = self._onnx.encode(text)
+        else:
+            vec = self._encode_one(text) if self._fast else super().embed_query(text)
         if self._cache_size:
             vec.setflags(write=False)
             self._cache[text] = vec

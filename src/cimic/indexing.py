@@ -140,7 +140,11 @@ def build_index(
                 previous = load_generation(published)
         except CimicError:
             pass  # no usable published index: build from what we were given
-        return _build(corpus_dir, index_dir, encoder, previous, progress, corpus)
+        report = _build(corpus_dir, index_dir, encoder, previous, progress, corpus)
+    export = getattr(encoder, "export_onnx", None)
+    if export is not None:
+        export(index_dir)  # once per model; verified against PyTorch, else PyTorch stays
+    return report
 
 
 def _build(
