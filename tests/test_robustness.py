@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cimic import Assistant, QueryError
@@ -68,7 +68,10 @@ def test_the_same_question_a_thousand_times(assistant: Assistant):
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples in every CI run
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.text(max_size=300))
 def test_ask_never_fails_unexpectedly(assistant: Assistant, question: str):
@@ -109,7 +112,7 @@ def _covered(text: str, lo: int, hi: int, chunks) -> None:
         for i in range(c.start, c.end):
             inside[i] = True
     metadata = {part for c in chunks if c.section for part in c.section.split(" › ")}
-    metadata |= {c.source for c in chunks if c.source}
+    metadata |= {part for c in chunks if c.source for part in c.source.split("; ")}
     metadata |= {k for c in chunks for k in c.keywords}
     pos = 0
     for line in text.splitlines(keepends=True):
@@ -131,8 +134,16 @@ def _covered(text: str, lo: int, hi: int, chunks) -> None:
         assert kept, f"characters lost: {stripped!r}"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(
+    max_examples=int(os.environ.get("CIMIC_PROPERTY_EXAMPLES", "150")),
+    deadline=None,
+    derandomize=not os.environ.get("CIMIC_PROPERTY_EXAMPLES"),
+)
 @given(st.lists(LINE, max_size=40))
+@example(["Definition", "Definition", "Source", "0", "Source", "Definition"])  # found by CI once
+@example(["0", "# 1", "0"])
+@example(["0", "Source", "Source", "Definition", "Definition", "Definition"])
+@example([":", "", "0"])
 def test_chunks_cover_any_text_exactly(tmp_path_factory, lines: list[str]):
     text = "\n".join(lines)
     if not text.strip():

@@ -13,7 +13,7 @@ from .types import Chunk, Document
 
 MAX_CHARS = 1200
 MIN_CHARS = 80
-CHUNKER_VERSION = 6
+CHUNKER_VERSION = 8
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
 _TERMINAL = re.compile(r"[.!?…][\"”’)\]]*$")
@@ -74,6 +74,8 @@ def _is_heading(line: _Line, nxt: _Line | None, isolated: bool = False) -> bool:
     t = line.text
     if nxt is None:
         return False  # a heading heads something; a last line is content
+    if not any(ch.isalnum() for ch in t):
+        return False  # punctuation alone names nothing
     if _MD_HEADING.match(t):
         return True
     # "What is it?" standing alone between blank lines; a colon line that opens a list is not.
@@ -162,6 +164,7 @@ def _prose_units(
     cur: list[_Line] = []
     blanks = 0
     sections = _Sections(section)
+    pending: list[_Line] = []  # heading lines not yet followed by text
 
     def close(glue: bool) -> None:
         if cur:
@@ -180,6 +183,7 @@ def _prose_units(
         if not cur and _is_heading(line, nxt, isolated):
             close(False)
             sections.heading(line.text)
+            pending.append(line)
             blanks = 0
             continue
         if cur:
@@ -195,12 +199,16 @@ def _prose_units(
                 close(not blanks)
                 if _is_heading(line, nxt, isolated):
                     sections.heading(line.text)
+                    pending.append(line)
                     blanks = 0
                     continue
         cur.append(line)
         sections.content()
+        pending.clear()
         blanks = 0
     close(False)
+    if pending:  # headings with nothing under them in this region (a title over what follows)
+        units.append(_Unit(pending[0].start, pending[-1].end, None, "paragraph"))
     return _merge_small(units, text), sections.current
 
 
@@ -272,7 +280,13 @@ def _glossary_units(
                 ln if part == "body" else ln.text
             )
         if not body:
-            continue
+            # An entry with a Source or Key words but no definition: keep its text as the entry.
+            body = [
+                ln for ln in entry if not (ln.text == "Source" or _KEYWORDS_LABEL.match(ln.text))
+            ]
+            src, kws = [], []
+            if not body:
+                continue
         span_text = text[body[0].start : body[-1].end]
         keywords = tuple(k.strip() for kw in kws for k in kw.split(" / ") if k.strip())
         unit = _Unit(body[0].start, body[-1].end, entry_title(span_text), "glossary")
