@@ -210,7 +210,7 @@ def _cmd_status(args) -> int:
     assistant = _open(args, update=False)
     m = assistant.manifest
     info = {
-        "generation": assistant._data.path.name,
+        "generation": assistant.current().path.name,
         "built_at": m.get("built_at"),
         "model": m.get("model"),
         "documents": m.get("counts", {}).get("documents"),
