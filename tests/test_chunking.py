@@ -18,8 +18,10 @@ def _doc(tmp_path, name: str, text: str):
 
 def test_glossary_entry_is_one_unit_with_source_and_keywords(tmp_path):
     chunks = chunk_document(_doc(tmp_path, "g.txt", GLOSSARY))
-    assert [c.kind for c in chunks] == ["glossary"] * 3
-    first = chunks[0]
+    # The title line over the glossary is kept as a short passage of its own.
+    assert [c.kind for c in chunks] == ["paragraph"] + ["glossary"] * 3
+    assert chunks[0].text == "Concepts and Terminology"
+    first = chunks[1]
     assert first.text.startswith("Widget doctrine is the set of rules")
     assert first.text.endswith("It is reviewed every year.")
     assert first.source == "https://example.org/widgets"
@@ -29,7 +31,7 @@ def test_glossary_entry_is_one_unit_with_source_and_keywords(tmp_path):
 
 
 def test_nato_agreed_definition_is_marked(tmp_path):
-    chunks = chunk_document(_doc(tmp_path, "g.txt", GLOSSARY))
+    chunks = [c for c in chunk_document(_doc(tmp_path, "g.txt", GLOSSARY)) if c.kind == "glossary"]
     assert [c.nato_agreed for c in chunks] == [False, True, False]
 
 
