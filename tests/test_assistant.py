@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from cimic import Assistant, QueryError
-from cimic.answer import Thresholds
+from cimic.abstention import AbstentionModel
 from cimic.assistant import MAX_QUESTION_CHARS
 
 
 @pytest.fixture
 def assistant(tiny_corpus: Path, tmp_path: Path, fake_encoder) -> Assistant:
     # Hashing vectors give lower cosines than a real model: a looser operating point.
-    loose = Thresholds(score=0.3)
-    return Assistant.open(tiny_corpus, tmp_path / "index", encoder=fake_encoder, thresholds=loose)
+    loose = AbstentionModel.never()
+    return Assistant.open(tiny_corpus, tmp_path / "index", encoder=fake_encoder, abstention=loose)
 
 
 def _contract(assistant: Assistant, answer) -> None:

@@ -104,3 +104,20 @@ def test_sentence_spans_cover_sentences_and_items():
         "- item one",
         "- item two",
     ]
+
+
+def test_paragraph_after_the_last_key_words_is_a_passage_of_its_own(tmp_path):
+    entries = "".join(
+        f"Definition\nTerm {n} is a thing defined here for the test.\nSource\nManual {n}\n"
+        f"Key words\nAlpha {n} / Beta {n}\n"
+        for n in range(3)
+    )
+    appended = (
+        "The liaison cell meets every Tuesday in the old barracks to review the sprocket ledger."
+    )
+    doc = _doc(tmp_path, "glossary.txt", entries + appended + "\n")
+    chunks = chunk_document(doc)
+    holding = [c for c in chunks if appended in c.text]
+    assert len(holding) == 1 and holding[0].kind != "glossary"
+    assert all(appended not in " ".join(c.keywords) for c in chunks)
+    assert chunks[-2].keywords == ("Alpha 2", "Beta 2")  # the last entry keeps its own key words

@@ -135,3 +135,29 @@ def test_ask_does_not_import_gradio(paths):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("NO-GRADIO")
+
+
+@pytest.mark.parametrize(
+    ("catalog", "expected"),
+    [
+        ('{"documents": {"kitchen.md": {"title": "Kitchens"}', "line 1, column"),
+        ('{"documents": {"kitchen.md": {"title": 42}}}', "entry 'kitchen.md' field 'title'"),
+        ('{"documents": {"gone.md": {"title": "Gone"}}}', "entry 'gone.md' names no file"),
+        ('["not", "an", "object"]', 'no "documents" object'),
+    ],
+)
+def test_a_malformed_catalog_is_reported_everywhere_and_the_build_goes_on(
+    paths, tiny_corpus: Path, catalog: str, expected: str
+):
+    (tiny_corpus / "catalog.json").write_text(catalog, encoding="utf-8")
+    built = cimic(*paths, "index", "--json", "--quiet")
+    assert built.returncode == 0 and "Traceback" not in built.stderr
+    problems = [ln for ln in built.stderr.splitlines() if "catalog.json" in ln]
+    assert len(problems) == 1 and expected in problems[0]
+    report = json.loads(built.stdout)
+    assert report["published"] and expected in report["catalog_problems"][0]
+    status = cimic(*paths, "status")
+    assert status.returncode == 0 and expected in status.stdout
+    asked = json.loads(cimic(*paths, "ask", "kitchen officer duties", "--json").stdout)
+    shown = asked["passages"] or asked["weak_matches"]
+    assert shown and all(p["title"] != "Kitchens" for p in shown)  # titles from the documents

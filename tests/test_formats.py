@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cimic import Assistant
-from cimic.answer import Thresholds
+from cimic.abstention import AbstentionModel
 from cimic.chunking import chunk_document
 from cimic.documents import load_corpus
 
@@ -96,7 +96,7 @@ def test_pdf_text_per_page(mixed_corpus: Path):
 
 def test_pdf_question_is_answered_with_its_page(mixed_corpus: Path, tmp_path: Path, fake_encoder):
     a = Assistant.open(
-        mixed_corpus, tmp_path / "index", encoder=fake_encoder, thresholds=Thresholds(score=0.0)
+        mixed_corpus, tmp_path / "index", encoder=fake_encoder, abstention=AbstentionModel.never()
     )
     answer = a.ask("When are snow chains fitted to vehicles?")
     top = answer.passages[0]
@@ -107,7 +107,7 @@ def test_pdf_question_is_answered_with_its_page(mixed_corpus: Path, tmp_path: Pa
 
 def test_citation_contract_holds_for_every_format(mixed_corpus: Path, tmp_path: Path, fake_encoder):
     a = Assistant.open(
-        mixed_corpus, tmp_path / "index", encoder=fake_encoder, thresholds=Thresholds(score=0.0)
+        mixed_corpus, tmp_path / "index", encoder=fake_encoder, abstention=AbstentionModel.never()
     )
     for q in [
         "latrines water source",

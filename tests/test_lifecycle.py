@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cimic import Assistant
-from cimic.answer import Thresholds
+from cimic.abstention import AbstentionModel
 from cimic.embedding import HashingEncoder
 from cimic.indexing import build_index
 from cimic.store import current_generation, generations, load_generation
@@ -22,7 +22,7 @@ from cimic.store import current_generation, generations, load_generation
 from .conftest import write_corpus
 
 FAKE = "hashing-test-encoder"
-LOOSE = Thresholds(score=0.0)
+LOOSE = AbstentionModel.never()
 
 
 def cimic(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -103,7 +103,7 @@ def test_same_name_other_weights_is_caught_by_the_canary(corpus: Path, tmp_path:
 
 def test_running_assistant_picks_up_a_new_generation(corpus: Path, tmp_path: Path):
     index = tmp_path / "index"
-    serving = Assistant.open(corpus, index, encoder=HashingEncoder(dim=64), thresholds=LOOSE)
+    serving = Assistant.open(corpus, index, encoder=HashingEncoder(dim=64), abstention=LOOSE)
     old = serving.current().path
     (corpus / "news.txt").write_text(
         "The ferry crossing at the northern harbour reopened today.", encoding="utf-8"
@@ -117,7 +117,7 @@ def test_running_assistant_picks_up_a_new_generation(corpus: Path, tmp_path: Pat
 
 def test_a_damaged_new_generation_is_not_served(corpus: Path, tmp_path: Path):
     index = tmp_path / "index"
-    serving = Assistant.open(corpus, index, encoder=HashingEncoder(dim=64), thresholds=LOOSE)
+    serving = Assistant.open(corpus, index, encoder=HashingEncoder(dim=64), abstention=LOOSE)
     good = serving.current().path
     (corpus / "news.txt").write_text("Ferry crossing reopened.", encoding="utf-8")
     build_index(corpus, index, HashingEncoder(dim=64))
@@ -248,7 +248,7 @@ def test_watch_rebuilds_after_a_burst_of_changes(corpus: Path):
 
 def test_queries_during_rebuilds_never_fail(corpus: Path, tmp_path: Path):
     index = tmp_path / "index"
-    serving = Assistant.open(corpus, index, encoder=HashingEncoder(dim=64), thresholds=LOOSE)
+    serving = Assistant.open(corpus, index, encoder=HashingEncoder(dim=64), abstention=LOOSE)
     errors: list[BaseException] = []
     stop = threading.Event()
 

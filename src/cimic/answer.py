@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from .abstention import AbstentionModel, Evidence, explain
 from .lexical import terms
-from .questions import asks_time, defined_term, has_date
-from .retrieval import Candidates, term_aliases
+from .retrieval import Candidates
 from .store import IndexData
 from .types import Answer, Chunk, Passage
 
 NEAR_DUPLICATE = 0.85  # share of the shorter passage's terms found in the longer one
 HIGHLIGHT_MARGIN = 0.04
-SUBJECT_MAX_TERMS = 3
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Abstention operating point, chosen on the dev set (README, "Knowing when not to answer")."""
-
-    score: float = 0.35  # evidence score = best dense cosine + coverage_weight * term coverage
-    coverage_weight: float = 0.3
-    date_depth: int = 5  # a question about time needs a dated passage among this many
-    subject_dense: float = 0.6  # "What is X?" with X named in no top passage needs this cosine
 
 
 @lru_cache(maxsize=100_000)
@@ -143,76 +131,32 @@ def to_passage(data: IndexData, row: int, score: float, highlights, also: list[i
     )
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """How strongly the documents answer a query: the inputs of the abstention decision."""
-
-    dense: float  # best sentence-aware cosine
-    coverage: float  # best share of the query's terms found in one top passage
-    dated: bool = True  # a question about time has a dated passage near the top
-    subject: bool = True  # "What is X?": the top passages name every word of X (or are very close)
-
-    def score(self, t: Thresholds) -> float:
-        """One number for the decision: semantic closeness plus lexical agreement."""
-        return self.dense + t.coverage_weight * self.coverage
-
-    def supports(self, t: Thresholds) -> bool:
-        """Whether this evidence is enough to answer."""
-        return self.dated and self.subject and self.score(t) >= t.score
-
-
-def evidence(
-    data: IndexData, cands: Candidates, query: str = "", t: Thresholds = Thresholds(), top: int = 3
-) -> Evidence:
-    """Best dense cosine, best term coverage of a top passage, and (for time questions) a date."""
-    if not cands.rows:
-        return Evidence(0.0, 0.0, False)
-    dense = max(cands.dense.values(), default=0.0)
-    qterms = set(cands.query_terms)
-    coverage = 0.0
-    if qterms:
-        for row in cands.rows[:top]:
-            c = data.chunks[row]
-            coverage = max(coverage, len(qterms & _term_set(c.search_text)) / len(qterms))
-    dated = not asks_time(query) or any(
-        has_date(data.chunks[r].text) for r in cands.rows[: t.date_depth]
-    )
-    subject = True
-    term = defined_term(query)
-    # Only a short X is a term whose every word must appear ("What is the role of … in …" is not).
-    if term and dense < t.subject_dense and len(terms(term)) <= SUBJECT_MAX_TERMS:
-        near = frozenset().union(
-            *(_all_terms(data.chunks[r].search_text) for r in cands.rows[:top])
-        )
-        subject = any(set(a) <= near for a in term_aliases(term, data.vocabulary))
-    return Evidence(dense, coverage, dated, subject)
-
-
 def build_answer(
     question: str,
     query: str,
     data: IndexData,
     cands: Candidates,
     k: int,
-    thresholds: Thresholds = Thresholds(),
+    evidence: Evidence,
+    model: AbstentionModel,
 ) -> Answer:
-    """Passages for the best k distinct chunks, or an abstention with the closest weak matches."""
+    """Passages for the best k distinct chunks, or an abstention that says why, with weak matches."""
     passages = []
     for group in merge_duplicates(data, cands.rows, k):
         shown = most_complete(data, group)
         also = [r for r in group if r != shown]
         spans = highlight_spans(data, shown, cands.query_vector)
         passages.append(to_passage(data, shown, cands.fused[group[0]], spans, also))
-    ev = evidence(data, cands, query, thresholds)
     if not passages:
         return Answer(question, query, [], True, "The documents hold nothing to search yet.", [])
-    if not ev.supports(thresholds):
+    if model.abstains(evidence):
+        why = explain(evidence, model)
         return Answer(
             question,
             query,
             [],
             True,
-            "The documents don't cover this question. The closest passages are shown as weak matches.",
+            f"{why} The closest passages are shown as weak matches.",
             passages[: min(3, k)],
         )
     return Answer(

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from .answer import Thresholds, build_answer, evidence
+from .abstention import AbstentionModel, Evidence, gather_evidence
+from .answer import build_answer
 from .chunking import chunker_settings
 from .conversation import MAYBE, rewrite
 from .documents import load_corpus
 from .embedding import DEFAULT_MODEL, Encoder, load_encoder
 from .errors import CimicError, IndexMissingError, QueryError
 from .indexing import RebuildReport, build_index
-from .retrieval import FUSION_METHODS, search
+from .questions import read_question
+from .retrieval import FUSION_METHODS, Candidates, search
 from .store import CURRENT, IndexData, check_compatible, current_generation, load_generation
 from .types import Answer, Document
 
@@ -22,7 +25,7 @@ log = logging.getLogger("cimic")
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 50
-FOLLOW_UP_MARGIN = 0.05  # the plain question must beat the rewrite by this much
+FOLLOW_UP_MARGIN = 0.05  # the plain question's answer probability must beat the rewrite's by this
 DEFAULT_FUSION = "weighted"  # measured against rrf on the dev set: see README
 
 
@@ -48,6 +51,18 @@ def clean_question(question: str) -> str:
     return cleaned
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """What a question found before the abstention decision."""
+
+    question: str
+    query: str
+    data: IndexData
+    candidates: Candidates
+    evidence: Evidence
+    probability: float  # that the candidates answer the question, by the abstention model
+
+
 class Assistant:
     """Answers questions with verbatim, cited passages from the documents of corpus_dir."""
 
@@ -58,13 +73,13 @@ class Assistant:
         encoder: Encoder,
         data: IndexData,
         fusion: str = DEFAULT_FUSION,
-        thresholds: Thresholds | None = None,
+        abstention: AbstentionModel | None = None,
     ):
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self.encoder = encoder
         self.fusion = fusion
-        self.thresholds = thresholds or Thresholds()
+        self.abstention = abstention or AbstentionModel.load()
         self._data = data
         self._rebuild_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -80,7 +95,7 @@ class Assistant:
         update: bool = True,
         encoder: Encoder | None = None,
         progress: bool = False,
-        thresholds: Thresholds | None = None,
+        abstention: AbstentionModel | None = None,
     ) -> Assistant:
         """Load the index; with update=True, build or update it first when the corpus has changed."""
         if fusion not in FUSION_METHODS:
@@ -109,7 +124,7 @@ class Assistant:
         use_onnx = getattr(encoder, "use_onnx", None)
         if use_onnx is not None:
             use_onnx(index_dir)
-        return cls(corpus_dir, index_dir, encoder, data, fusion, thresholds)
+        return cls(corpus_dir, index_dir, encoder, data, fusion, abstention)
 
     def current(self) -> IndexData:
         """The generation to answer from: the published one, loaded when a rebuild publishes anew.
@@ -157,6 +172,35 @@ class Assistant:
                 f"no document {doc!r} in the index; see `cimic status` for the list"
             ) from None
 
+    def retrieve(
+        self,
+        question: str,
+        history: Sequence[str] | None = None,
+        docs: Collection[str] | None = None,
+    ) -> Retrieval:
+        """The ranked candidates of a question and the evidence of the abstention decision.
+
+        `ask` is this plus the decision and the passages; evaluation calls it to score rankings and
+        refit the decision without asking twice.
+        """
+        question = clean_question(question)
+        past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][
+            -10:
+        ]
+        data = self.current()  # one generation for the whole question, even if a rebuild publishes
+        plan = rewrite(question, past)
+        options = [plan.query] if plan.dependence != MAYBE else [plan.query, question]
+        best = None
+        for query in options:
+            parsed = read_question(query)
+            cands = search(data, self.encoder.embed_query(query), parsed, self.fusion, docs)
+            ev = gather_evidence(data, parsed, cands, self.encoder)
+            p = self.abstention.probability(ev)
+            # Language was unsure: drop the conversation only if the plain question is answered better.
+            if best is None or p > best.probability + FOLLOW_UP_MARGIN:
+                best = Retrieval(question, query, data, cands, ev, p)
+        return best
+
     def ask(
         self,
         question: str,
@@ -167,22 +211,10 @@ class Assistant:
         """Answer a question with at most k cited passages; history is the earlier questions, oldest first."""
         if not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise QueryError(f"k must be a whole number from 1 to {MAX_K}")
-        question = clean_question(question)
-        past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][
-            -10:
-        ]
-        data = self.current()  # one generation for the whole question, even if a rebuild publishes
-        plan = rewrite(question, past)
-        options = [plan.query] if plan.dependence != MAYBE else [plan.query, question]
-        best = None
-        for query in options:
-            cands = search(data, self.encoder.embed_query(query), query, self.fusion, docs)
-            score = evidence(data, cands, query, self.thresholds).score(self.thresholds)
-            # Language was unsure: drop the conversation only if the plain question is answered better.
-            if best is None or score > best[0] + FOLLOW_UP_MARGIN:
-                best = (score, query, cands)
-        _, query, cands = best
-        return build_answer(question, query, data, cands, k, self.thresholds)
+        r = self.retrieve(question, history, docs)
+        return build_answer(
+            r.question, r.query, r.data, r.candidates, k, r.evidence, self.abstention
+        )
 
     def rebuild(self, progress: bool = False) -> RebuildReport:
         """Re-read corpus_dir, update index_dir (only what changed), and serve the new index."""

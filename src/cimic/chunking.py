@@ -272,26 +272,49 @@ def _glossary_units(
         body: list[_Line] = []
         src: list[str] = []
         kws: list[str] = []
-        for ln in entry:
+        trailing: list[_Line] = []  # lines after the labels' values: a passage of their own
+        for i, ln in enumerate(entry):
             if ln.text == "Source" or _KEYWORDS_LABEL.match(ln.text):
                 part = "Source" if ln.text == "Source" else "Key words"
                 continue
-            {"body": body, "Source": src, "Key words": kws}[part].append(
-                ln if part == "body" else ln.text
-            )
+            if part == "body":
+                body.append(ln)
+            elif _is_label_value(part, ln.text, len(src if part == "Source" else kws)):
+                (src if part == "Source" else kws).append(ln.text)
+            else:
+                trailing = entry[i:]
+                break
         if not body:
             # An entry with a Source or Key words but no definition: keep its text as the entry.
             body = [
                 ln for ln in entry if not (ln.text == "Source" or _KEYWORDS_LABEL.match(ln.text))
             ]
-            src, kws = [], []
+            src, kws, trailing = [], [], []
             if not body:
                 continue
         span_text = text[body[0].start : body[-1].end]
         keywords = tuple(k.strip() for kw in kws for k in kw.split(" / ") if k.strip())
         unit = _Unit(body[0].start, body[-1].end, entry_title(span_text), "glossary")
         out.append((unit, "; ".join(src) or None, keywords))
+        if trailing:
+            prose, _ = _prose_units(doc, trailing[0].start, trailing[-1].end, None)
+            out += [(u, None, ()) for u in prose]
     return out
+
+
+_URL = re.compile(r"^(?:https?://|www\.)\S+$")
+
+
+def _is_label_value(label: str, line: str, values_so_far: int) -> bool:
+    """Whether a line after a glossary label is that label's value, not a paragraph of its own.
+
+    Key words are one line of " / "-separated terms (a wrapped list continues with " / " or a short
+    unterminated line); a Source is a reference: an address, or a short line that is not a sentence.
+    """
+    sentence = _is_terminal(line) and len(line.split()) >= 6
+    if label == "Key words":
+        return values_so_far == 0 or " / " in line or (len(line) <= 60 and not sentence)
+    return bool(_URL.match(line)) or (len(line) <= 150 and not sentence)
 
 
 _SEPARATORS = [r"\n\s*\n", r"\n", r"(?<=[.!?…])\s+", r"(?<=[;:,])\s+", " ", ""]

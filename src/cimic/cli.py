@@ -142,6 +142,8 @@ def _cmd_index(args) -> int:
 
     def build() -> None:
         report = build_index(Path(args.corpus), index, encoder, None, progress=not args.quiet)
+        for problem in report.catalog_problems:
+            print(f"cimic: {problem}", file=sys.stderr, flush=True)
         print(json.dumps(report.to_dict(), indent=1) if args.json else report.summary(), flush=True)
 
     build()
@@ -188,21 +190,83 @@ def _cmd_ask(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from .evaluation import evaluate, figures, format_figures, read_questions
+    from .evaluation import (
+        HELD_OUT,
+        TUNING,
+        decide,
+        evaluate,
+        figures,
+        format_figures,
+        format_table,
+        leave_one_document_out,
+        operating_curve,
+        read_questions,
+    )
+    from .fitting import fit_outcomes
 
     items = read_questions(args.file)
     assistant = _open(args, update=True)
     if args.fusion:
         assistant.fusion = args.fusion
-    f = figures(evaluate(assistant, items, Path(args.corpus), k=args.k))
-    f["fusion"] = assistant.fusion
-    f["abstention_operating_point"] = vars(assistant.thresholds)
+    model = assistant.abstention
+    outcomes = evaluate(assistant, items, Path(args.corpus), k=args.k)
+    halves = {h: [o for o in outcomes if o.split == h] for h in (TUNING, HELD_OUT)}
+    report = {
+        "fusion": assistant.fusion,
+        "abstention_model": model.to_dict(),
+        "all": figures(outcomes, decide(outcomes, model)),
+        **{h: figures(sub, decide(sub, model)) for h, sub in halves.items() if sub},
+        "operating_curve_held_out": operating_curve(halves[HELD_OUT], model),
+    }
+    if len({o.about for o in outcomes if o.about}) > 1:
+        try:
+            scored, decisions = leave_one_document_out(outcomes, fit_outcomes)
+            report["leave_one_document_out"] = figures(scored, decisions)
+            report["leave_one_document_out"]["per_document"] = {
+                doc: figures(
+                    [o for o in scored if o.about == doc],
+                    [a for o, a in zip(scored, decisions, strict=True) if o.about == doc],
+                )["all"]
+                for doc in sorted({o.about for o in scored})
+            }
+        except ValueError as exc:  # too few questions of a kind to refit without a document
+            report["leave_one_document_out"] = {"error": str(exc)}
+    if args.json:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
+    print(f"fusion: {assistant.fusion}")
+    print(f"abstention model ({model.fitted_on}):")
+    for f, c, m, s in zip(model.features, model.coef, model.mean, model.scale, strict=True):
+        print(f"  {f:<16} weight {c:+.3f} per sd (mean {m:.3f}, sd {s:.3f})")
     print(
-        json.dumps(f, indent=1)
-        if args.json
-        else f"fusion: {assistant.fusion}; abstention operating point: "
-        f"{vars(assistant.thresholds)}\n" + format_figures(f)
+        f"  intercept {model.intercept:+.3f}; abstain below probability {model.threshold:.3f} "
+        f"or below agreement {model.floor:.3f}"
     )
+    blocks = [("all", report["all"]["all"])]
+    blocks += [(h, report[h]["all"]) for h in (TUNING, HELD_OUT) if h in report]
+    for h in (TUNING, HELD_OUT):
+        if h in report:
+            blocks += [
+                (f"{h} answerable", report[h]["answerable"]),
+                (f"{h} out of scope", report[h]["out_of_scope"]),
+            ]
+    lodo = report.get("leave_one_document_out", {})
+    if "all" in lodo:
+        blocks.append(("leave-one-document-out", lodo["all"]))
+        blocks += [(f"  LODO {doc}", b) for doc, b in lodo["per_document"].items()]
+    print()
+    print(format_table(blocks))
+    print("\noperating curve on the held-out half (threshold: abstention / false abstention):")
+    print(
+        "  "
+        + "  ".join(
+            f"{r['threshold']:.2f}: {r['abstention']}/{r['false_abstention']}"
+            for r in report["operating_curve_held_out"]
+        )
+    )
+    shown = HELD_OUT if HELD_OUT in report else "all"
+    print(f"\n{shown} half by kind:" if shown == HELD_OUT else "\nby kind:")
+    print(format_figures(report[shown]))
     return 0
 
 
@@ -218,6 +282,7 @@ def _cmd_status(args) -> int:
         "corpus_changed": assistant.stale(),
         "query_encoder": getattr(assistant.encoder, "query_backend", "pytorch"),
         "skipped": m.get("skipped", []),
+        "catalog_problems": m.get("catalog_problems", []),
     }
     if args.json:
         print(json.dumps(info, indent=1))
@@ -230,6 +295,8 @@ def _cmd_status(args) -> int:
             print("corpus/ has changed since: run `cimic index` to update")
         for s in info["skipped"]:
             print(f"skipped {s['path']}: {s['reason']}")
+        for problem in info["catalog_problems"]:
+            print(f"catalog: {problem}")
     return 0
 
 

@@ -41,6 +41,7 @@ class Corpus:
 
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...]
+    catalog_problems: tuple[str, ...] = ()  # what is wrong with catalog.json, one line each
 
     def by_doc(self) -> dict[str, Document]:
         """Documents keyed by their relative path."""
@@ -74,16 +75,54 @@ def chrome_prefix_end(text: str, max_line: int = 200) -> int:
     return end if end < len(text) else 0
 
 
-def load_catalog(corpus_dir: Path) -> dict[str, dict]:
-    """Per-document metadata from corpus_dir/catalog.json ({} when absent or unreadable)."""
+CATALOG_FIELDS = ("title", "publisher", "date", "url", "source", "kind", "received_as", "note")
+
+
+def read_catalog(corpus_dir: Path) -> tuple[dict[str, dict], tuple[str, ...]]:
+    """Per-document metadata from corpus_dir/catalog.json, and one line per problem found in it.
+
+    A file that is not valid JSON, or not shaped {"documents": {file: {field: text|null}}}, gives
+    no metadata; a bad entry, or one for a file that is not in the corpus, is left out. Titles then
+    come from the documents themselves.
+    """
     path = corpus_dir / CATALOG
     if not path.is_file():
-        return {}
+        return {}, ()
+    where = f"{corpus_dir.name}/{CATALOG}"
+    fallback = "titles come from the documents"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return dict(data.get("documents", {}))
-    except (OSError, ValueError, AttributeError):
-        return {}
+    except UnicodeDecodeError:
+        return {}, (f"{where} is not UTF-8 text; {fallback}",)
+    except json.JSONDecodeError as exc:
+        return {}, (
+            f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); {fallback}",
+        )
+    except OSError as exc:
+        return {}, (f"{where} cannot be read ({exc.strerror}); {fallback}",)
+    docs = data.get("documents") if isinstance(data, dict) else None
+    if not isinstance(docs, dict):
+        return {}, (f'{where} has no "documents" object of file names; {fallback}',)
+    out: dict[str, dict] = {}
+    problems: list[str] = []
+    for name, entry in docs.items():
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: entry {name!r} is not an object; left out")
+            continue
+        bad = [k for k in CATALOG_FIELDS if k in entry and not isinstance(entry[k], (str, type(None)))]
+        if bad:
+            problems.append(f"{where}: entry {name!r} field {bad[0]!r} must be text or null; left out")
+            continue
+        if not (corpus_dir / name).is_file():
+            problems.append(f"{where}: entry {name!r} names no file in the corpus; left out")
+            continue
+        out[name] = entry
+    return out, tuple(problems)
+
+
+def load_catalog(corpus_dir: Path) -> dict[str, dict]:
+    """The usable per-document metadata of corpus_dir/catalog.json (see read_catalog)."""
+    return read_catalog(corpus_dir)[0]
 
 
 def _default_title(rel: str, text: str) -> str:
@@ -218,7 +257,7 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
         raise CorpusError(
             f"corpus directory {root} does not exist; create it and put .txt, .md, .html or .pdf files in it"
         )
-    catalog = load_catalog(root)
+    catalog, catalog_problems = read_catalog(root)
     real_root = root.resolve()
     docs: list[Document] = []
     skipped: list[Skipped] = []
@@ -254,4 +293,4 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
             continue
         seen[doc.sha256] = rel
         docs.append(doc)
-    return Corpus(tuple(docs), tuple(skipped))
+    return Corpus(tuple(docs), tuple(skipped), catalog_problems)

@@ -1,18 +1,36 @@
-"""Figures on a question file in the format of ../shared/eval/dev.jsonl: hit@k, MRR@5, abstention."""
+"""Figures on a question file in the format of ../shared/eval/dev.jsonl: hit@k, MRR@5, abstention.
+
+Every question is asked once; its ranking and its abstention evidence are kept, so the decision can
+be replayed under another model: the shipped one, or one refitted without a document's questions
+(leave-one-document-out). Questions fall into a tuning and a held-out half by a seeded hash of
+their id, fixed once: models and choices are fitted on the tuning half only.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .abstention import AbstentionModel, Evidence
+from .answer import build_answer
 from .documents import load_catalog
 from .errors import CimicError
 from .types import Answer
 
 KS = (1, 3, 5)
+SPLIT_SEED = "cimic-eval-split-v1"  # changing it re-deals the halves: never do, once fitted on
+TUNING, HELD_OUT = "tuning", "held_out"
+CURVE = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def split_of(question_id: str) -> str:
+    """The half a question belongs to, fixed by a seeded hash of its id."""
+    digest = hashlib.sha256(f"{SPLIT_SEED}:{question_id}".encode()).digest()
+    return TUNING if digest[0] < 128 else HELD_OUT
 
 
 def fold(text: str) -> str:
@@ -22,14 +40,17 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One question's result."""
+    """One question's result: where its evidence ranked, and the evidence of the decision."""
 
     id: str
     kind: str
     question: str
     query: str
     rank: int | None  # 1-based rank of the first answering passage, None when none
-    abstained: bool
+    about: str | None  # the document the question is about (corpus name), for leave-one-out
+    split: str
+    evidence: Evidence
+    answer_type: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -71,13 +92,16 @@ def answering_rank(answer: Answer, evidence: list[dict], aliases: dict[str, str]
 
 
 def evaluate(assistant, items: Iterable[dict], corpus_dir: Path, k: int = 5) -> list[Outcome]:
-    """Ask every question (with its history) and record where the evidence ranked."""
+    """Ask every question (with its history) once; keep its ranking and its abstention evidence."""
     catalog = load_catalog(Path(corpus_dir))
     aliases = {m["received_as"]: doc for doc, m in catalog.items() if m.get("received_as")}
+    always = AbstentionModel.never()
     out = []
     for item in items:
-        answer = assistant.ask(item["question"], history=item.get("history") or [], k=k)
+        r = assistant.retrieve(item["question"], history=item.get("history") or [])
+        answer = build_answer(r.question, r.query, r.data, r.candidates, k, r.evidence, always)
         rank = answering_rank(answer, item["evidence"], aliases) if item["evidence"] else None
+        about = item.get("about") or next((e.get("doc") for e in item["evidence"]), None)
         out.append(
             Outcome(
                 item.get("id", ""),
@@ -85,7 +109,10 @@ def evaluate(assistant, items: Iterable[dict], corpus_dir: Path, k: int = 5) -> 
                 item["question"],
                 answer.query,
                 rank,
-                answer.abstained,
+                aliases.get(about, about),
+                split_of(item.get("id", item["question"])),
+                r.evidence,
+                item.get("answer_type"),
             )
         )
     return out
@@ -95,29 +122,40 @@ def _rate(xs: list[bool]) -> float | None:
     return round(sum(xs) / len(xs), 3) if xs else None
 
 
-def figures(outcomes: list[Outcome]) -> dict:
-    """hit@1/3/5, MRR@5 and false abstention over answerable questions, abstention on out-of-scope."""
+def decide(outcomes: list[Outcome], model: AbstentionModel) -> list[bool]:
+    """Whether the model abstains on each outcome."""
+    return [model.abstains(o.evidence) for o in outcomes]
 
-    def block(sub: list[Outcome]) -> dict:
-        ans = [o for o in sub if o.answerable]
-        oos = [o for o in sub if not o.answerable]
+
+def figures(outcomes: list[Outcome], abstained: list[bool]) -> dict:
+    """hit@1/3/5, MRR@5 and false abstention over answerable questions, abstention on out-of-scope.
+
+    An abstention on an answerable question is a miss and a false abstention.
+    """
+    pairs = list(zip(outcomes, abstained, strict=True))
+
+    def found(o: Outcome, a: bool, k: int) -> bool:
+        return not a and o.rank is not None and o.rank <= k
+
+    def block(sub: list[tuple[Outcome, bool]]) -> dict:
+        ans = [(o, a) for o, a in sub if o.answerable]
+        oos = [(o, a) for o, a in sub if not o.answerable]
         d: dict = {"questions": len(sub)}
         if ans:
             for k in KS:
-                d[f"hit@{k}"] = _rate([o.rank is not None and o.rank <= k for o in ans])
-            d["mrr@5"] = round(sum(1 / o.rank for o in ans if o.rank and o.rank <= 5) / len(ans), 3)
-            d["false_abstention"] = _rate([o.abstained for o in ans])
+                d[f"hit@{k}"] = _rate([found(o, a, k) for o, a in ans])
+            d["mrr@5"] = round(sum(1 / o.rank for o, a in ans if found(o, a, 5)) / len(ans), 3)
+            d["false_abstention"] = _rate([a for _, a in ans])
         if oos:
-            d["abstention"] = _rate([o.abstained for o in oos])
+            d["abstention"] = _rate([a for _, a in oos])
         return d
 
     kinds = sorted({o.kind for o in outcomes})
-    core = [o for o in outcomes if o.kind not in ("follow_up", "out_of_scope")]
     return {
-        "answerable": block([o for o in outcomes if o.answerable]),
-        "core (not follow-up, not out-of-scope)": block(core),
-        "out_of_scope": block([o for o in outcomes if not o.answerable]),
-        "by_kind": {kind: block([o for o in outcomes if o.kind == kind]) for kind in kinds},
+        "all": block(pairs),
+        "answerable": block([p for p in pairs if p[0].answerable]),
+        "out_of_scope": block([p for p in pairs if not p[0].answerable]),
+        "by_kind": {kind: block([p for p in pairs if p[0].kind == kind]) for kind in kinds},
         "misses": [
             {
                 "id": o.id,
@@ -125,36 +163,67 @@ def figures(outcomes: list[Outcome]) -> dict:
                 "question": o.question,
                 "query": o.query,
                 "rank": o.rank,
-                "abstained": o.abstained,
+                "abstained": a,
             }
-            for o in outcomes
-            if (o.answerable and (o.rank is None or o.abstained))
-            or (not o.answerable and not o.abstained)
+            for o, a in pairs
+            if (o.answerable and (o.rank is None or o.rank > 5 or a))
+            or (not o.answerable and not a)
         ],
     }
 
 
-def format_figures(f: dict) -> str:
-    """Readable table of the figures."""
+def operating_curve(outcomes: list[Outcome], model: AbstentionModel) -> list[dict]:
+    """Abstention on out-of-scope against false abstention, for a range of thresholds."""
+    p = [model.probability(o.evidence) for o in outcomes]
+    rows = []
+    for t in sorted(set(CURVE) | {round(model.threshold, 3)}):
+        oos = [pi < t for pi, o in zip(p, outcomes, strict=True) if not o.answerable]
+        ans = [pi < t for pi, o in zip(p, outcomes, strict=True) if o.answerable]
+        rows.append({"threshold": t, "abstention": _rate(oos), "false_abstention": _rate(ans)})
+    return rows
+
+
+def leave_one_document_out(outcomes: list[Outcome], fit) -> tuple[list[Outcome], list[bool]]:
+    """Refit the decision on the tuning questions of all documents but one, decide on that one's.
+
+    `fit` maps a list of outcomes to an AbstentionModel. Questions with no document are left out.
+    """
+    docs = sorted({o.about for o in outcomes if o.about})
+    scored: list[Outcome] = []
+    decisions: list[bool] = []
+    for doc in docs:
+        train = [o for o in outcomes if o.split == TUNING and o.about and o.about != doc]
+        model = fit(train)
+        test = [o for o in outcomes if o.about == doc]
+        scored += test
+        decisions += decide(test, model)
+    return scored, decisions
+
+
+def format_table(named_blocks: list[tuple[str, dict]]) -> str:
+    """Readable table of figure blocks."""
     cols = ["questions", "hit@1", "hit@3", "hit@5", "mrr@5", "false_abstention", "abstention"]
-    rows = [
-        (name, f[name])
-        for name in ("answerable", "core (not follow-up, not out-of-scope)", "out_of_scope")
-    ]
-    rows += [(f"  {kind}", b) for kind, b in f["by_kind"].items()]
-    width = max(len(r[0]) for r in rows) + 2
+    width = max(len(name) for name, _ in named_blocks) + 2
     lines = ["".ljust(width) + "".join(c.rjust(17) for c in cols)]
-    for name, b in rows:
+    for name, b in named_blocks:
         lines.append(name.ljust(width) + "".join(str(b.get(c, "-")).rjust(17) for c in cols))
-    lines.append("")
-    lines.append(f"misses ({len(f['misses'])}):")
-    for m in f["misses"]:
-        why = (
-            "answered"
-            if m["kind"] == "out_of_scope"
-            else ("abstained" if m["abstained"] else "not in top 5")
-        )
-        lines.append(f"  {m['id']} [{m['kind']}] {why}: {m['question']}")
-        if m["query"] != m["question"]:
-            lines.append(f"      searched for: {m['query']}")
+    return "\n".join(lines)
+
+
+def format_figures(f: dict, misses: bool = True) -> str:
+    """Readable table of one set's figures, by kind, and its misses."""
+    rows = [(name, f[name]) for name in ("all", "answerable", "out_of_scope")]
+    rows += [(f"  {kind}", b) for kind, b in f["by_kind"].items()]
+    lines = [format_table(rows)]
+    if misses:
+        lines += ["", f"misses ({len(f['misses'])}):"]
+        for m in f["misses"]:
+            why = (
+                "answered"
+                if m["kind"] == "out_of_scope"
+                else ("abstained" if m["abstained"] else "not in top 5")
+            )
+            lines.append(f"  {m['id']} [{m['kind']}] {why}: {m['question']}")
+            if m["query"] != m["question"]:
+                lines.append(f"      searched for: {m['query']}")
     return "\n".join(lines)

@@ -40,6 +40,7 @@ class RebuildReport:
     removed: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    catalog_problems: tuple[str, ...] = ()
     chunks: int = 0
     chunks_embedded: int = 0
     sentences_embedded: int = 0
@@ -64,6 +65,7 @@ class RebuildReport:
             lines.append("index already up to date; nothing published")
         for s in self.skipped:
             lines.append(f"skipped {s.path}: {s.reason}")
+        lines += [f"catalog: {p}" for p in self.catalog_problems]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -74,6 +76,7 @@ class RebuildReport:
             "removed": list(self.removed),
             "unchanged": list(self.unchanged),
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "catalog_problems": list(self.catalog_problems),
             "chunks": self.chunks,
             "chunks_embedded": self.chunks_embedded,
             "sentences_embedded": self.sentences_embedded,
@@ -118,6 +121,26 @@ def reusable(previous: IndexData | None, encoder: Encoder) -> tuple[bool, str]:
     if previous.manifest.get("chunker") != chunker_settings():
         return False, "chunker settings changed"
     return True, ""
+
+
+def _word_vectors(
+    vocabulary: Vocabulary, encoder: Encoder, previous: IndexData | None
+) -> np.ndarray:
+    """Vectors of the vocabulary's words (float16), reusing those a previous generation embedded."""
+    words = vocabulary.words_to_embed()
+    vocabulary.vector_words = words
+    out = np.zeros((len(words), encoder.dim), dtype=np.float16)
+    old = previous.word_index if previous is not None and previous.word_vectors is not None else {}
+    todo = []
+    for i, w in enumerate(words):
+        j = old.get(w)
+        if j is None:
+            todo.append(i)
+        else:
+            out[i] = previous.word_vectors[j]
+    if todo:
+        out[todo] = encoder.embed_documents([words[i] for i in todo]).astype(np.float16)
+    return out
 
 
 def build_index(
@@ -171,6 +194,7 @@ def _build(
         return RebuildReport(
             unchanged=unchanged,
             skipped=corpus.skipped,
+            catalog_problems=corpus.catalog_problems,
             chunks=len(previous.chunks),
             full=False,
             generation=previous.path.name,
@@ -254,6 +278,7 @@ def _build(
             for d in corpus.documents
         },
         "skipped": [{"path": s.path, "reason": s.reason} for s in corpus.skipped],
+        "catalog_problems": list(corpus.catalog_problems),
         "counts": {
             "documents": len(corpus.documents),
             "chunks": len(chunks),
@@ -262,6 +287,7 @@ def _build(
         "versions": _versions(),
     }
     vocabulary = Vocabulary.learn([d.text[slice(*d.content_span)] for d in corpus.documents])
+    word_vectors = _word_vectors(vocabulary, encoder, previous if reuse else None)
     gen = write_generation(
         index_dir,
         manifest,
@@ -272,6 +298,7 @@ def _build(
         sent_array,
         sent_matrix,
         vocabulary,
+        word_vectors,
     )
     return RebuildReport(
         added=added,
@@ -279,6 +306,7 @@ def _build(
         removed=removed,
         unchanged=unchanged,
         skipped=corpus.skipped,
+        catalog_problems=corpus.catalog_problems,
         chunks=len(chunks),
         chunks_embedded=len(todo_chunks),
         sentences_embedded=len(todo_sents),

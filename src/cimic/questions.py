@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _ARTICLE = r"(?:an?\s+|the\s+)?"
 _DEFINITION = [  # most specific first
@@ -75,3 +76,63 @@ def is_enumeration(text: str) -> bool:
         return True
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return sum(ln.endswith((",", ";")) for ln in lines) >= 3
+
+
+# Words that state a question's form or time rather than its topic: they count towards the answer
+# type, not towards the focus that passages must cover.
+_FORM_WORDS = frozenset(
+    [
+        "many",
+        "much",
+        "number",
+        "current",
+        "currently",
+        "next",
+        "today",
+        "now",
+        "nowadays",
+        "latest",
+        "upcoming",
+        "presently",
+        "year",
+        "years",
+        "date",
+        "month",
+        "day",
+        "exactly",
+        "mean",
+        "means",
+        "meaning",
+        "defined",
+        "define",
+        "definition",
+        "term",
+        "called",
+        "name",
+        "list",
+        "main",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A standalone query read once: its form, the answer types it needs and its focus words."""
+
+    text: str
+    term: str | None  # "What is X?" -> X
+    wants_list: bool
+    types: frozenset  # answer types (see answer_types)
+    focus: tuple[str, ...]  # content words in question order, lower-cased, form words left out
+
+
+def read_question(query: str) -> Question:
+    """Parse a standalone query once; later stages read the result instead of the text."""
+    from .answer_types import expected_types
+    from .lexical import content_words
+
+    term = defined_term(query)
+    wants_list = asks_enumeration(query)
+    types = expected_types(query, definition=term is not None, wants_list=wants_list)
+    focus = tuple(dict.fromkeys(w for w in content_words(query) if w not in _FORM_WORDS))
+    return Question(query, term, wants_list, types, focus)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .fusion import rank, reciprocal_rank_fusion, weighted_scores
 from .lexical import terms
-from .questions import asks_enumeration, defined_term, is_enumeration
+from .questions import Question, is_enumeration, read_question
 from .store import IndexData
 from .types import Chunk
 from .vocabulary import Vocabulary
@@ -75,12 +75,11 @@ def defines(chunk: Chunk, aliases: list[tuple[str, ...]]) -> bool:
     return bool(_DEFINES.search(first)) and any(head[: len(a)] == a for a in aliases)
 
 
-def boosts(data: IndexData, query: str, rows: list[int]) -> dict[int, float]:
+def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, float]:
     """Extra weight, as a share of the top score, for rows that fit the question's form."""
     out: dict[int, float] = {}
-    term = defined_term(query)
-    aliases = term_aliases(term, data.vocabulary) if term else []
-    wants_list = asks_enumeration(query)
+    aliases = term_aliases(question.term, data.vocabulary) if question.term else []
+    wants_list = question.wants_list
     for row in rows:
         chunk = data.chunks[row]
         extra = DEFINITION_BOOST if aliases and defines(chunk, aliases) else 0.0
@@ -94,12 +93,15 @@ def boosts(data: IndexData, query: str, rows: list[int]) -> dict[int, float]:
 def search(
     data: IndexData,
     query_vector: np.ndarray,
-    query: str,
+    question: Question | str,
     fusion: str = "weighted",
     docs: Collection[str] | None = None,
     depth: int = DEPTH,
 ) -> Candidates:
-    """Rank chunk rows for a query; `docs` restricts the search to those documents."""
+    """Rank chunk rows for a question (read once); `docs` restricts the search to those documents."""
+    if isinstance(question, str):
+        question = read_question(question)
+    query = question.text
     n = len(data.chunks)
     qterms = tuple(terms(query))
     allowed = np.array([c.doc in docs for c in data.chunks], dtype=bool) if docs else None
@@ -138,7 +140,7 @@ def search(
         top = np.argsort(-mixed, kind="stable")[: depth * 2]
         fused = {int(rows[i]): float(mixed[i]) for i in top}
     top = max(fused.values(), default=0.0)
-    for row, extra in boosts(data, query, list(fused)).items():
+    for row, extra in boosts(data, question, list(fused)).items():
         fused[row] += extra * top
     ranked = rank(fused)
     pos = {int(r): i for i, r in enumerate(rows)}

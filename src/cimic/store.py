@@ -5,7 +5,8 @@ Layout::
     index/CURRENT            name of the published generation (replaced atomically)
     index/gen-<id>/          one complete, verified build
         manifest.json        what built it, per-document hashes, per-file SHA-256
-        chunks.json documents.json dense.faiss sentences.npy sentence_vectors.npy vocabulary.json bm25/
+        chunks.json documents.json dense.faiss sentences.npy sentence_vectors.npy vocabulary.json
+        word_vectors.npy bm25/
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from .lexical import LexicalIndex
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: word vectors of the vocabulary (abstention evidence)
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -47,6 +48,8 @@ class IndexData:
     sentence_vectors: np.ndarray  # (m, d) float32
     sentence_rows: np.ndarray  # (n + 1,) int64: sentences of chunk i are rows [i, i+1)
     vocabulary: Vocabulary
+    word_vectors: np.ndarray | None = None  # (w, d) float16, rows = vocabulary.vector_words
+    word_index: dict[str, int] = field(default_factory=dict)
 
 
 def _sha256_file(path: Path) -> str:
@@ -87,6 +90,7 @@ def write_generation(
     sentences: np.ndarray,
     sentence_vectors: np.ndarray,
     vocabulary: Vocabulary,
+    word_vectors: np.ndarray | None = None,
 ) -> Path:
     """Write a new generation aside, verify it, then publish it; returns its directory."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -100,6 +104,9 @@ def write_generation(
         np.save(tmp / "sentences.npy", sentences.astype(np.int64))
         np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
         _write_json(tmp / "vocabulary.json", vocabulary.to_dict())
+        dim = vectors.shape[1] if vectors.ndim == 2 else 0
+        words = np.zeros((0, dim), np.float16) if word_vectors is None else word_vectors
+        np.save(tmp / "word_vectors.npy", words.astype(np.float16))
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
         files = {
@@ -275,13 +282,18 @@ def load_generation(gen: Path) -> IndexData:
         sentences = np.load(gen / "sentences.npy", allow_pickle=False)
         sentence_vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False)
         vocabulary = Vocabulary(**json.loads((gen / "vocabulary.json").read_text(encoding="utf-8")))
+        word_vectors = np.load(gen / "word_vectors.npy", mmap_mode="r", allow_pickle=False)
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file means the same to the user
         raise IndexCorruptError(
             f"index in {gen} cannot be read ({exc}); run `cimic index` to rebuild"
         ) from None
-    if dense.size != len(chunks) or len(sentences) != len(sentence_vectors):
+    if (
+        dense.size != len(chunks)
+        or len(sentences) != len(sentence_vectors)
+        or len(word_vectors) != len(vocabulary.vector_words)
+    ):
         raise IndexCorruptError(
             f"index files in {gen} disagree in size; run `cimic index` to rebuild"
         )
@@ -302,4 +314,6 @@ def load_generation(gen: Path) -> IndexData:
         sentence_vectors,
         rows,
         vocabulary,
+        word_vectors,
+        {w: i for i, w in enumerate(vocabulary.vector_words)},
     )

@@ -18,6 +18,7 @@ from .lexical import _stopwords, terms, words
 _SHORT_FORM = re.compile(r"\(([A-Z][A-Za-z]*(?:-[A-Za-z]+)?[A-Z][A-Za-z]*s?)\)")
 _WORD_SPLIT = re.compile(r"[\s\-–]+")
 MIN_TYPO_LEN = 5
+MAX_VECTOR_WORDS = 200_000  # word vectors kept per index (float16, 768 bytes each)
 
 
 def _long_form(short: str, before: str) -> str | None:
@@ -74,8 +75,10 @@ class Vocabulary:
 
     acronyms: dict[str, str] = field(default_factory=dict)
     word_counts: dict[str, int] = field(default_factory=dict)
+    vector_words: list[str] = field(default_factory=list)  # rows of the index's word vectors
 
     def __post_init__(self) -> None:
+        self.total_words = sum(self.word_counts.values())
         self._by_short = {s.lower(): long for s, long in self.acronyms.items()}
         self._by_long = {tuple(terms(long)): s for s, long in self.acronyms.items()}
         self._near: dict[str, list[str]] = {}
@@ -125,7 +128,18 @@ class Vocabulary:
 
     def to_dict(self) -> dict:
         """JSON-ready form for the index."""
-        return {"acronyms": self.acronyms, "word_counts": self.word_counts}
+        return {
+            "acronyms": self.acronyms,
+            "word_counts": self.word_counts,
+            "vector_words": self.vector_words,
+        }
+
+    def words_to_embed(self, limit: int = MAX_VECTOR_WORDS) -> list[str]:
+        """Words that get a vector at index time: the most frequent alphabetic non-stopwords."""
+        stop = _stopwords()
+        keep = [w for w in self.word_counts if len(w) > 2 and w.isalpha() and w not in stop]
+        keep.sort(key=lambda w: (-self.word_counts[w], w))
+        return sorted(keep[:limit])
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -1,0 +1,365 @@
+"""Whether the top passages can answer *this* question: named evidence, a small fitted model, a reason.
+
+Similarity alone cannot tell "What salary does a gender advisor earn?" from an answerable question:
+the top passages are about gender advisors. So the evidence has several named parts:
+
+- ``log_dense``: the log of the best sentence-aware cosine of a candidate (closeness of meaning; the
+  log spreads the low end, where questions from other fields lie);
+- ``agreement``: the larger of that cosine and ``coverage``, the best share of the query's terms
+  found in one top passage, each term weighted by its specificity: an answerable question is close in meaning or in wording, a question
+  from another field is close in neither;
+- ``focus``: how well the top passages cover the question's words, each weighted by how specific it
+  is in the corpus (rare or absent words weigh most); a word is covered literally, or by its closest
+  word in the passages (word vectors of the corpus vocabulary, computed at index time);
+- ``focus_min``: that coverage for the question's single most specific word ("salary", "Ukraine");
+- ``head``: that coverage for the noun the question asks for ("What *salary* …", "How many *people*",
+  "What are the *phases* of …"), 1 when the question names none;
+- ``type_missing``: the share of the answer types the question needs (a number, an amount of money,
+  a date, a person, a place, countries …; see answer_types) of which no top passage holds an
+  instance near the question's focus;
+- ``subject_missing``: a "What is X?" question whose X no top passage defines (0.5) or even names (1).
+
+A logistic regression over these features (weights kept on their expected side of zero), fitted on the tuning half of eval/questions.jsonl by
+eval/fit_abstention.py, turns them into the probability that the passages answer the question; below
+the fitted threshold, or with agreement below that of every answerable tuning question (the
+floor), the assistant abstains and says, from the same evidence, what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import answer_types as at
+from .lexical import _term, content_words, terms, words
+from .questions import Question
+from .retrieval import Candidates, defines, term_aliases
+from .store import IndexData
+
+FEATURES = (
+    "log_dense",
+    "agreement",
+    "focus",
+    "focus_min",
+    "head",
+    "type_missing",
+    "form_missing",
+    "subject_missing",
+)
+TOP = 5  # passages whose evidence counts
+COVERAGE_TOP = 3
+NEAR_CHARS = 250  # "near the focus": an answer instance within this many characters of a focus word
+ANCHORS = 2  # the most specific focus words found in a passage anchor the type check
+COUNTED_COSINE = 0.55  # "How many staff": a count of "personnel" is near enough
+MAX_EMBEDDED_WORDS = 3  # question words unknown to the corpus embedded per question, at most
+FACTOID_TYPES = frozenset(
+    {
+        at.COUNT,
+        at.MONEY,
+        at.DATE,
+        at.FUTURE_DATE,
+        at.PERSON,
+        at.PLACE,
+        at.COUNTRIES,
+        at.ORGANISATIONS,
+    }
+)
+FORM_TYPES = frozenset(
+    {at.LIST, at.REASON, at.PROCEDURE}
+)  # loosely checkable: a feature of their own
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The named features of one question's top passages, and what the explanation needs."""
+
+    dense: float
+    coverage: float
+    focus: float
+    focus_min: float
+    head: float
+    type_missing: float
+    form_missing: float
+    subject_missing: float
+    missing_word: str | None = None  # the most specific question word no top passage covers
+    missing_types: tuple[str, ...] = ()
+    topic: str | None = None  # the words of the question the passages do cover, as asked
+
+    @property
+    def agreement(self) -> float:
+        """The stronger of meaning and wording: a question from another field is low on both."""
+        return max(self.dense, self.coverage)
+
+    @property
+    def log_dense(self) -> float:
+        """log of the best cosine: far-off questions (cosine 0.1) stand out from near ones (0.5)."""
+        return math.log(max(self.dense, 0.05))
+
+    def vector(self) -> np.ndarray:
+        """The features in FEATURES order."""
+        return np.array([getattr(self, f) for f in FEATURES], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """Logistic regression over standardised features; weights are plain numbers kept in the repo."""
+
+    features: tuple[str, ...] = FEATURES
+    mean: tuple[float, ...] = (0.0,) * len(FEATURES)
+    scale: tuple[float, ...] = (1.0,) * len(FEATURES)
+    coef: tuple[float, ...] = (0.0,) * len(FEATURES)
+    intercept: float = 0.0
+    threshold: float = 0.5  # abstain when the probability of an answer is below this
+    floor: float = 0.0  # and when agreement is below every answerable tuning question's
+    fitted_on: str = "not fitted"
+
+    def probability(self, ev: Evidence) -> float:
+        """Probability that the passages answer the question."""
+        x = np.array([getattr(ev, f) for f in self.features], dtype=np.float64)
+        z = (x - np.array(self.mean)) / np.array(self.scale)
+        logit = float(z @ np.array(self.coef) + self.intercept)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+
+    def abstains(self, ev: Evidence) -> bool:
+        """Whether to abstain on this evidence."""
+        return ev.agreement < self.floor or self.probability(ev) < self.threshold
+
+    def contributions(self, ev: Evidence) -> dict[str, float]:
+        """Each feature's share of the logit (positive: towards answering)."""
+        out = {}
+        for i, f in enumerate(self.features):
+            out[f] = (getattr(ev, f) - self.mean[i]) / self.scale[i] * self.coef[i]
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> AbstentionModel:
+        """Read the form written by to_dict."""
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
+
+    @classmethod
+    def never(cls) -> AbstentionModel:
+        """A model that always answers (tests with a toy encoder, measurements of ranking alone)."""
+        return cls(threshold=0.0, floor=0.0, fitted_on="never abstains")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> AbstentionModel:
+        """The fitted model shipped with the package, or the one at path."""
+        if path is None:
+            text = resources.files("cimic").joinpath("abstention_model.json").read_text("utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        return cls.from_dict(json.loads(text))
+
+
+@lru_cache(maxsize=100_000)
+def _terms_of(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+@lru_cache(maxsize=100_000)
+def _words_of(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(words(text)))
+
+
+def specificity(data: IndexData, word: str) -> float:
+    """How specific a word is in this corpus: -log of its share of all words (absent: the most)."""
+    counts = data.vocabulary.word_counts
+    total = data.vocabulary.total_words
+    return math.log((total + 1) / (counts.get(word, 0) + 1))
+
+
+def _word_vector(data: IndexData, encoder, word: str) -> np.ndarray | None:
+    row = data.word_index.get(word)
+    if row is not None:
+        return np.asarray(data.word_vectors[row], dtype=np.float32)
+    return encoder.embed_query(word) if encoder is not None else None
+
+
+def soft_coverage(data: IndexData, encoder, focus: list[str], rows: list[int]) -> dict[str, float]:
+    """Per focus word: 1.0 if a top passage has it (same index term), else its closest passage word's cosine."""
+    texts = [data.chunks[r].search_text for r in rows]
+    present = frozenset().union(*(_terms_of(t) for t in texts)) if texts else frozenset()
+    out: dict[str, float] = {}
+    missing = [w for w in focus if _term(w) not in present]
+    for w in focus:
+        if w not in missing:
+            out[w] = 1.0
+    if not missing:
+        return out
+    ids = sorted({data.word_index[w] for t in texts for w in _words_of(t) if w in data.word_index})
+    if not ids or data.word_vectors is None or not len(data.word_vectors):
+        return {**out, **dict.fromkeys(missing, 0.0)}
+    passage_vectors = np.asarray(data.word_vectors[ids], dtype=np.float32)
+    unknown = [w for w in missing if w not in data.word_index]
+    embed_ok = set(sorted(unknown, key=lambda w: -len(w))[:MAX_EMBEDDED_WORDS])
+    for w in missing:
+        vec = _word_vector(data, encoder if w in embed_ok else None, w)
+        out[w] = 0.0 if vec is None else max(0.0, float((passage_vectors @ vec).max()))
+    return out
+
+
+def _counts_same(data: IndexData, encoder, counted: tuple[str, ...], instance: str) -> bool:
+    """Whether a count ("seven baseline requirements") counts what the question asks about."""
+    what = [w for w in words(instance)[1:] if w.isalpha()]
+    stems = {_term(w) for w in counted}
+    if any(_term(w) in stems for w in what):
+        return True
+    qv = [v for v in (_word_vector(data, encoder, w) for w in counted) if v is not None]
+    iv = [v for v in (_word_vector(data, encoder, w) for w in what) if v is not None]
+    return any(float(a @ b) >= COUNTED_COSINE for a in qv for b in iv)
+
+
+def _anchors(text: str, stems: set[str]) -> list[tuple[int, int]]:
+    return [
+        (m.start(), m.end()) for m in _TOKEN.finditer(text) if _term(m.group(0).lower()) in stems
+    ]
+
+
+def _topic(question_text: str, covered: set[str]) -> str | None:
+    """The longest run of the question's words that the passages cover, as the user wrote them."""
+    tokens = list(re.finditer(r"[\w’'()-]+", question_text))
+    best: tuple[int, int] | None = None
+    start = None
+    joiners = {"of", "the", "for", "and", "in", "on", "to", "a", "an"}
+    for i, m in enumerate(tokens + [None]):
+        word = m.group(0).strip("()").lower() if m else ""
+        ok = m is not None and (word in covered or (start is not None and word in joiners))
+        if ok and start is None:
+            start = i
+        if not ok and start is not None:
+            end = i
+            while end > start and tokens[end - 1].group(0).strip("()").lower() in joiners:
+                end -= 1
+            if end > start and (best is None or end - start > best[1] - best[0]):
+                best = (start, end)
+            start = None
+    if best is None:
+        return None
+    return question_text[tokens[best[0]].start() : tokens[best[1] - 1].end()]
+
+
+def gather_evidence(
+    data: IndexData, question: Question, cands: Candidates, encoder=None, top: int = TOP
+) -> Evidence:
+    """The features of the abstention decision for one question and its ranked candidates."""
+    rows = cands.rows[:top]
+    if not rows:
+        return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
+    dense = max(cands.dense.values(), default=0.0)
+    # Coverage counts each question word by its specificity: "make" and "best" say little,
+    # "sourdough" much; the best single passage among the top ones counts.
+    qwords = [w for w in dict.fromkeys(content_words(question.text)) if len(w) > 1]
+    weights = {w: specificity(data, w) for w in qwords}
+    total = sum(weights.values())
+    coverage = 0.0
+    if total > 0:
+        for row in rows[:COVERAGE_TOP]:
+            present = _terms_of(data.chunks[row].search_text)
+            coverage = max(coverage, sum(v for w, v in weights.items() if _term(w) in present) / total)
+
+    focus_words = [w for w in question.focus if len(w) > 1]
+    head_word = at.head_word(question.text)
+    spec = {w: specificity(data, w) for w in focus_words}
+    cov = soft_coverage(
+        data, encoder, list(dict.fromkeys(focus_words + ([head_word] if head_word else []))), rows
+    )
+    head = cov[head_word] if head_word else 1.0
+    if focus_words:
+        weight = sum(spec.values())
+        focus = sum(spec[w] * cov[w] for w in focus_words) / weight
+        most = max(focus_words, key=lambda w: (spec[w], -cov[w]))
+        focus_min = cov[most]
+    else:
+        focus, focus_min, most = 1.0, 1.0, None
+    missing_word = min(focus_words, key=lambda w: (cov[w], -spec[w])) if focus_words else None
+    if missing_word is not None and cov[missing_word] >= 1.0:
+        missing_word = None
+
+    # Answer types: an instance near the question's most specific words, in one of the top passages,
+    # that says something the question does not already say.
+    literal = {w for w in focus_words if cov[w] >= 1.0}
+    anchor_stems = {_term(w) for w in sorted(literal, key=lambda w: -spec[w])[:ANCHORS]}
+    known = frozenset(terms(question.text))
+    counted = at.counted_words(question.text)
+
+    def found(kind: str) -> bool:
+        for row in rows:
+            text = data.chunks[row].text
+            spans = at.novel(at.instances(kind, text), text, known)
+            if kind == at.COUNT and counted:
+                spans = [
+                    sp for sp in spans if _counts_same(data, encoder, counted, text[sp[0] : sp[1]])
+                ]
+            if at.near(spans, _anchors(text, anchor_stems), NEAR_CHARS):
+                return True
+        return False
+
+    wanted = sorted(question.types & FACTOID_TYPES)
+    missing_types = [kind for kind in wanted if not found(kind)]
+    type_missing = len(missing_types) / len(wanted) if wanted else 0.0
+    forms = sorted(question.types & FORM_TYPES)
+    missing_forms = [kind for kind in forms if not found(kind)]
+    form_missing = len(missing_forms) / len(forms) if forms else 0.0
+
+    # "What is X?": 0 when a top passage defines X, 0.5 when they only name it, 1 when not even that.
+    subject_missing = 0.0
+    if question.term and len(terms(question.term)) <= 3:
+        aliases = term_aliases(question.term, data.vocabulary)
+        top_rows = rows[:COVERAGE_TOP]
+        near_terms = frozenset().union(*(_terms_of(data.chunks[r].search_text) for r in top_rows))
+        if not any(set(a) <= near_terms for a in aliases):
+            subject_missing = 1.0
+        elif not any(defines(data.chunks[r], aliases) for r in top_rows):
+            subject_missing = 0.5
+    return Evidence(
+        dense,
+        coverage,
+        focus,
+        focus_min,
+        head,
+        type_missing,
+        form_missing,
+        subject_missing,
+        missing_word,
+        tuple(missing_types + missing_forms),
+        _topic(question.text, literal),
+    )
+
+
+def explain(ev: Evidence, model: AbstentionModel) -> str:
+    """One plain sentence saying what the documents lack for this question, from the evidence."""
+    parts = model.contributions(ev)
+    about = f"mention {ev.topic}" if ev.topic else "come close to this question"
+    why = min(
+        ("focus", "focus_min", "type_missing", "form_missing", "subject_missing"),
+        key=lambda f: parts[f],
+    )
+    if ev.missing_types and (why in ("type_missing", "form_missing") or not ev.missing_word):
+        nouns = " or ".join(at.TYPE_NOUN[t] for t in ev.missing_types)
+        if ev.topic:
+            return f"The documents {about} but give no {nouns} for it."
+        return f"The documents give no {nouns} that answers this question."
+    if ev.missing_word and why in ("focus", "focus_min"):
+        return (
+            f"The documents {about} but say nothing about “{ev.missing_word}”."
+            if ev.topic
+            else f"The documents say nothing about “{ev.missing_word}”."
+        )
+    if ev.subject_missing:
+        return "The documents do not define or name this term."
+    if ev.agreement < model.floor:
+        return "The documents hold nothing close to this question, in meaning or in wording."
+    return "The documents hold no passage close enough to this question to answer it."

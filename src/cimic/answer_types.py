@@ -1,0 +1,371 @@
+"""Answer types: what kind of answer a question needs, and where a text holds one.
+
+A question's form says what would answer it ("How many …?" needs a number, "Where …?" a place).
+A passage on the right topic that holds no instance of that type near the question's focus cannot
+answer it: "What salary does a gender advisor earn?" is not answered by a passage about gender
+advisors that names no amount of money. Each type below states what it accepts.
+
+=============  ================================================================================
+type           accepts (in a passage, near the question's focus)
+=============  ================================================================================
+count          a cardinal number that counts something: digits or a number word followed by a
+               word ("seven baseline requirements", "26 entities"); not a year, not a day of a
+               month, not a file size, and not a number that names a document or resolution
+               ("MC 411", "Resolution 1325"); the caller checks that the counted word is the
+               question's ("How many areas" is not answered by "seven requirements")
+money          a currency symbol or ISO 4217 code next to a number, or a currency's name
+               (from pycountry: "euro", "dollar", "krone" …)
+date           a year (1800–2099) or a calendar date with a month name (month names from the
+               calendar module, English locale)
+future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
+               for questions about what comes next
+person         a personal name after a rank or honorific ("Major Linda Rullens", "Ms Gassauer"),
+               an office title ("Director General", "Supreme Allied Commander Europe",
+               "Chairperson"), or a named group of people ("women and girls", "personnel")
+place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
+               ("in Mons", "at SHAPE", "in The Hague")
+countries      at least one country name (pycountry: name, common and official names)
+organisations  an acronym of two or more capitals, or a capitalised name ending in an
+               organisation word ("… Organisation", "… Centre", "… Office")
+definition     checked by the definition rules of retrieval (the passage defines the term or
+               names all its words); not here
+list           three or more list items, or a sentence with two commas and an "and"/"or"
+reason         a causal or purposive cue: because, since, due to, so that, in order to, leads to,
+               helps, enables, contributes, is crucial/central/essential …
+procedure      a cue of steps or method: steps, procedure, process, apply, register, submit,
+               request, by + -ing form, "must"/"should" + verb
+=============  ================================================================================
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from functools import lru_cache
+
+COUNT, MONEY, DATE, PERSON, PLACE = "count", "money", "date", "person", "place"
+COUNTRIES, ORGANISATIONS, DEFINITION, LIST = "countries", "organisations", "definition", "list"
+REASON, PROCEDURE = "reason", "procedure"
+FUTURE_DATE = "future date"
+TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
+TYPES += (PROCEDURE, FUTURE_DATE)
+
+# Words naming the type a question wants; a plain reader's description, used in explanations.
+TYPE_NOUN = {
+    COUNT: "number",
+    MONEY: "amount of money",
+    DATE: "date",
+    FUTURE_DATE: "date in the future",
+    PERSON: "name of a person or office holder",
+    PLACE: "place",
+    COUNTRIES: "country names",
+    ORGANISATIONS: "organisation names",
+    DEFINITION: "definition",
+    LIST: "list",
+    REASON: "reason",
+    PROCEDURE: "procedure",
+}
+
+# -- what a question asks for -------------------------------------------------------------------
+
+_MONEY_WORDS = (
+    r"salary|salaries|wage|wages|pay|paid|earn|earns|cost|costs|price|fee|fees|budget|budgets|"
+    r"spend|spent|spending|fund|funds|funding|money|euros?|dollars?|pounds?|allocate|allocates"
+)
+_Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IGNORECASE)
+_Q_COUNT = re.compile(r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b", re.IGNORECASE)
+_Q_DATE = re.compile(
+    r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
+    r"\bsince when\b|\bhow long ago\b|\b(?:current|currently|next|upcoming|latest|today|nowadays|"
+    r"at present|presently|this year|now)\b",
+    re.IGNORECASE,
+)
+_Q_FUTURE = re.compile(
+    r"\b(?:next|upcoming|forthcoming|will|shall|scheduled|planned|going to)\b", re.IGNORECASE
+)
+_FUTURE = re.compile(
+    r"\b(?:will|shall|scheduled|planned|upcoming|next|forthcoming|is to be|are to be|due to)\b",
+    re.IGNORECASE,
+)
+_Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECASE)
+_Q_PLACE = re.compile(
+    r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at) (?:what|which) (?:city|town|country|place|location)\b|"
+    r"^\s*(?:what|which) (?:city|town|place|location)\b",
+    re.IGNORECASE,
+)
+_Q_COUNTRIES = re.compile(
+    r"\b(?:what|which) (?:\w+ )?(?:countries|nations|allies|states|member states|partners)\b",
+    re.IGNORECASE,
+)
+_Q_ORGANISATIONS = re.compile(
+    r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies)\b",
+    re.IGNORECASE,
+)
+_Q_REASON = re.compile(r"^\s*(?:and\s+|so\s+)?why\b|\bfor what reason\b", re.IGNORECASE)
+_Q_PROCEDURE = re.compile(
+    r"^\s*(?:and\s+)?how (?:do|can|should|would|does) (?:i|we|you|one|my|our|a|an)\b|"
+    r"\bhow to\b|\bwhat (?:are the |is the )?(?:steps|procedure)\b",
+    re.IGNORECASE,
+)
+
+
+def expected_types(question: str, definition: bool = False, wants_list: bool = False) -> frozenset:
+    """The answer types a question needs (several may apply: "Who is the current …?")."""
+    out = set()
+    if _Q_MONEY.search(question) and re.search(
+        r"\bhow much\b|\b(salary|cost|price|fee|budget)", question, re.I
+    ):
+        out.add(MONEY)
+    elif _Q_COUNT.search(question):
+        out.add(COUNT)
+    if _Q_DATE.search(question):
+        out.add(FUTURE_DATE if _Q_FUTURE.search(question) else DATE)
+    if _Q_PERSON.search(question) and not definition:
+        out.add(PERSON)
+    if _Q_PLACE.search(question):
+        out.add(PLACE)
+    if _Q_COUNTRIES.search(question):
+        out.add(COUNTRIES)
+    elif _Q_ORGANISATIONS.search(question):
+        out.add(ORGANISATIONS)
+    if _Q_REASON.search(question):
+        out.add(REASON)
+    if _Q_PROCEDURE.search(question):
+        out.add(PROCEDURE)
+    if definition:
+        out.add(DEFINITION)
+    if wants_list and not out & {COUNTRIES, ORGANISATIONS}:
+        out.add(LIST)
+    return frozenset(out)
+
+
+# -- where a text holds an instance of a type ---------------------------------------------------
+
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    "hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens"
+)
+# A counted number: digits or a number word, then a word that is not a month ("26 entities").
+_COUNT = re.compile(
+    rf"(?<![\w./-])(?:\d{{1,3}}(?:[,.]\d{{3}})*|\d+(?:\.\d+)?|{_NUMBER_WORDS})(?![\w./:-])"
+    r"(?:\s+(?:per\s?cent|%))?(?P<what>(?:\s+(?!of\b)[a-z][a-z-]+){1,2})",
+    re.IGNORECASE,
+)
+_NOT_COUNTED = re.compile(r"^(?:kb|mb|gb|am|pm|hours?|h)$", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![\w.-])(?:18|19|20)\d\d(?![\w.-])")
+
+
+@lru_cache(maxsize=1)
+def _months() -> str:
+    names = [m for m in list(calendar.month_name) + list(calendar.month_abbr) if m]
+    return "|".join(sorted({re.escape(m) for m in names}, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _date_pattern() -> re.Pattern:
+    months = _months()
+    return re.compile(
+        rf"(?<![\w.-])(?:18|19|20)\d\d(?![\w.-])|\b(?:{months})\.?\s+\d{{1,4}}\b|"
+        rf"\b\d{{1,2}}\s+(?:{months})\b"
+    )
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> list[str]:
+    import pycountry
+
+    names = set()
+    for c in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(c, attr, None)
+            if not value:
+                continue
+            if (
+                ", " in value
+            ):  # "Congo, The Democratic Republic of the" -> "Democratic Republic of the Congo"
+                head, tail = value.split(", ", 1)
+                value = re.sub(r"^(?:The|the)\s+", "", tail) + " " + head
+            names.add(value)
+    return sorted(names, key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def _country_pattern() -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in _country_names()) + r")\b")
+
+
+@lru_cache(maxsize=1)
+def _money_pattern() -> re.Pattern:
+    import pycountry
+
+    codes = "|".join(sorted(c.alpha_3 for c in pycountry.currencies))
+    # The last word of each currency's name: "Euro", "US Dollar" -> dollar, "Danish Krone" -> krone.
+    units = {
+        c.name.split()[-1].lower() for c in pycountry.currencies if c.name.split()[-1].isalpha()
+    }
+    units = "|".join(sorted(re.escape(u) for u in units if len(u) > 2))
+    return re.compile(
+        rf"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:(?:thousand|million|billion)\s)?(?:{codes})\b|\b(?:{codes})\s?\d|\b(?:{units})s?\b",
+        re.IGNORECASE,
+    )
+
+
+_RANKS = (
+    r"Mr|Mrs|Ms|Miss|Dr|Prof|Professor|Sir|Dame|General|Gen|Lieutenant|Lt|Colonel|Col|Major|Maj|"
+    r"Captain|Capt|Commander|Cdr|Admiral|Adm|Brigadier|Sergeant|Ambassador|President|Minister|"
+    r"Secretary"
+)
+_NAME = r"[A-Z][\w'’-]+"
+_PERSON = re.compile(
+    rf"\b(?:{_RANKS})\.?(?:\s+(?:{_RANKS})\.?)*\s+{_NAME}|"
+    # an office title: capitalised words ending in a role word
+    r"\b(?:[A-Z][\w-]+\s+){0,4}(?:Commander|Director|Chief|Chair|Chairperson|Chairman|Advis[oe]r|"
+    r"Officer|Secretary|Head|President|Minister|Representative|General|Lead)\b|"
+    # a named group of people
+    r"\b(?:women|men|girls|boys|children|civilians|population|people|communities|refugees|"
+    r"victims|survivors|personnel|troops|soldiers|staff|experts|leaders|citizens)\b"
+)
+_PLACE_AFTER = re.compile(r"\b(?:in|at|near|from)\s+(?:the\s+|The\s+)?[A-Z][\w'’-]+")
+_ORG = re.compile(
+    r"\b[A-Z]{2,}\b|\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?|for\s+|and\s+)?){1,6}"
+    r"(?:Organi[sz]ation|Organi[sz]ations|Centre|Center|Office|Agency|Committee|Council|Command|"
+    r"Group|Union|Nations|Movement|Institute|Staff|Force|Headquarters|Mission|Service)\b"
+)
+_LIST_ITEM = re.compile(r"(?m)^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+\S")
+_SERIES = re.compile(r"[^.;:]*,[^.;:]*,[^.;:]*\b(?:and|or)\b")
+_REASON = re.compile(
+    r"\b(?:because|since|due to|owing to|as a result|in order to|so that|reason|leads? to|led to|"
+    r"lead(?:s|ing)? to|helps?|helping|enables?|enabling|contribut\w+|crucial|central|essential|"
+    r"critical|vital|key|important|importance|necessity|aims? to|ensure\w*|thus|therefore)\b",
+    re.IGNORECASE,
+)
+_PROCEDURE = re.compile(
+    r"\b(?:steps?|procedures?|process|apply|applies|applied|register\w*|submit\w*|request\w*|"
+    r"enrol\w*|first|then|must|should)\b|\bby\s+\w+ing\b|\bthrough\s+\w+",
+    re.IGNORECASE,
+)
+
+
+_AUX = (
+    "is|are|was|were|does|do|did|has|have|had|can|could|should|would|will|shall|may|might|must|"
+    "the|a|an|of|in|on|to|for|kind|type|sort"
+)
+_HEAD = [
+    re.compile(rf"\bhow (?:many|much)\s+(?!{_AUX}\b)(\w[\w-]*)", re.IGNORECASE),
+    re.compile(
+        r"^\s*(?:and\s+)?(?:what|which|list|name)\s+(?:(?:is|are|was|were)\s+)?(?:the|a|an)\s+"
+        r"(?:\w+\s+)??(\w[\w-]*)\s+(?:of|for|in|on|to)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^\s*(?:and\s+|in\s+|at\s+|to\s+)?(?:what|which)\s+(?!(?:{_AUX}|{_NUMBER_WORDS})\b)([a-z][\w-]*)",
+        re.IGNORECASE,
+    ),
+]
+
+
+def head_word(question: str) -> str | None:
+    """The noun a question asks for: "What salary …" -> salary, "What are the phases of …" -> phases."""
+    for pattern in _HEAD:
+        m = pattern.search(question)
+        if m:
+            return m.group(1).lower()
+    return None
+
+
+def counted_words(question: str) -> tuple[str, ...]:
+    """What a "How many …?" question counts: the words after "how many" up to a verb-like stop."""
+    from .lexical import _stopwords, words
+
+    m = re.search(r"\bhow many\s+(.*)", question, re.IGNORECASE)
+    if not m:
+        return ()
+    out = []
+    for w in words(m.group(1))[:4]:
+        if w in _stopwords():
+            break
+        out.append(w)
+    return tuple(out)
+
+
+def _counts(text: str) -> list[tuple[int, int]]:
+    out = []
+    months = {m.lower() for m in calendar.month_name[1:]} | {
+        m.lower() for m in calendar.month_abbr[1:]
+    }
+    for m in _COUNT.finditer(text):
+        number = m.group(0).split()[0]
+        first = m.group("what").split()[0]
+        if (
+            _YEAR.fullmatch(number)
+            or first.lower().rstrip(".") in months
+            or _NOT_COUNTED.match(first)
+        ):
+            continue
+        before = text[max(0, m.start() - 12) : m.start()]
+        # "MC 411", "Resolution 1325", "p. 155", "AJP-3.19": a number that names, not counts
+        if number.isdigit() and re.search(r"(?:[A-Z][\w-]*|p\.|pp\.|No\.|§)\s*$", before):
+            continue
+        out.append((m.start(), m.end()))
+    return out
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around text[start:end] (between the nearest full stops)."""
+    left = text.rfind(".", 0, start) + 1
+    right = text.find(".", end)
+    return text[left : len(text) if right < 0 else right]
+
+
+def _spans(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+
+
+def novel(spans: list[tuple[int, int]], text: str, known: frozenset[str]) -> list[tuple[int, int]]:
+    """The spans that tell something the question does not already say (not all their terms known).
+
+    "Who is the current Chief of the Office?" is not answered by "the Chief of the Office".
+    """
+    from .lexical import terms
+
+    return [(s, e) for s, e in spans if not set(terms(text[s:e])) <= known]
+
+
+def instances(kind: str, text: str) -> list[tuple[int, int]]:
+    """Character spans in text that hold an answer of the given type (see the module table)."""
+    if kind == COUNT:
+        return _counts(text)
+    if kind == MONEY:
+        return _spans(_money_pattern(), text)
+    if kind == DATE:
+        return _spans(_date_pattern(), text)
+    if kind == FUTURE_DATE:  # a date in a sentence that speaks of the future
+        return [
+            (s, e)
+            for s, e in _spans(_date_pattern(), text)
+            if _FUTURE.search(_sentence(text, s, e))
+        ]
+    if kind == PERSON:
+        return _spans(_PERSON, text)
+    if kind == PLACE:
+        return _spans(_country_pattern(), text) + _spans(_PLACE_AFTER, text)
+    if kind == COUNTRIES:
+        return _spans(_country_pattern(), text)
+    if kind == ORGANISATIONS:
+        return _spans(_ORG, text)
+    if kind == LIST:
+        found = _spans(_LIST_ITEM, text)
+        return found if len(found) >= 3 else _spans(_SERIES, text)
+    if kind == REASON:
+        return _spans(_REASON, text)
+    if kind == PROCEDURE:
+        return _spans(_PROCEDURE, text)
+    return []
+
+
+def near(spans: list[tuple[int, int]], anchors: list[tuple[int, int]], window: int) -> bool:
+    """Whether any span lies within `window` characters of any anchor (anchors empty: anywhere)."""
+    if not anchors:
+        return bool(spans)
+    return any(s - window <= ae and as_ - window <= e for s, e in spans for as_, ae in anchors)

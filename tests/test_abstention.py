@@ -1,0 +1,159 @@
+"""Answer types, the fitted abstention model, the evaluation set and its split."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from cimic import answer_types as at
+from cimic.abstention import FEATURES, AbstentionModel, Evidence, explain
+from cimic.evaluation import HELD_OUT, TUNING, split_of
+from cimic.fitting import SIGNS, choose_threshold, fit_abstention
+
+from .conftest import ROOT
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("question", "types"),
+    [
+        ("What salary does a NATO gender advisor earn?", {at.MONEY}),
+        ("How many people work in the office?", {at.COUNT}),
+        ("When is the next Deep-Dive session?", {at.FUTURE_DATE}),
+        ("In what year was the centre founded?", {at.DATE}),
+        ("Who is the current Chief of the office?", {at.PERSON, at.DATE}),
+        ("Where is the centre located?", {at.PLACE}),
+        ("Which countries have appointed a focal point?", {at.COUNTRIES}),
+        ("Which NGOs does NATO partner with?", {at.ORGANISATIONS}),
+        ("Why was the revision delayed?", {at.REASON}),
+        ("How do I apply for the course?", {at.PROCEDURE}),
+        ("When reading the report, what did hybrid threats mean?", set()),
+    ],
+)
+def test_expected_answer_types(question, types):
+    assert at.expected_types(question) == types
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "found"),
+    [
+        (at.COUNT, "The seven baseline requirements of NATO", ["seven baseline requirements"]),
+        (at.COUNT, "adopted in 2004 under MC 411 and UNSCR 1325 on 12 Jan 2021", []),
+        (at.MONEY, "a budget of €4 million, or 3.5 million EUR", ["€4", "3.5 million EUR"]),
+        (at.MONEY, "the gender advisor earns respect", []),
+        (at.DATE, "Last updated: 12 Jan. 2021", ["12 Jan", "2021"]),
+        (
+            at.COUNTRIES,
+            "examples from Lebanon, Chad and the Democratic Republic of the Congo",
+            None,
+        ),
+        (at.PERSON, "featured Major Linda Rullens, Staff Officer", None),
+    ],
+)
+def test_answer_type_instances(kind, text, found):
+    spans = [text[s:e] for s, e in at.instances(kind, text)]
+    if found is None:
+        assert spans
+    else:
+        assert [s.strip() for s in spans] == found or (not found and not spans)
+
+
+def test_counts_name_what_they_count():
+    assert at.counted_words("How many gender advisors does NATO employ?") == ("gender", "advisors")
+    assert at.head_word("What are the phases of the planning process?") == "phases"
+    assert at.head_word("What salary does an advisor earn?") == "salary"
+
+
+def test_an_instance_the_question_already_states_is_not_an_answer():
+    text = "The Chief of the Office represents the IMS in Committees."
+    spans = at.instances(at.PERSON, text)
+    from cimic.lexical import terms
+
+    known = frozenset(terms("Who is the current Chief of the Office?"))
+    assert spans and not [
+        text[s:e] for s, e in at.novel(spans, text, known) if "Chief" in text[s:e]
+    ]
+
+
+def _evidence(**kw) -> Evidence:
+    base = dict(dense=0.6, coverage=0.7, focus=0.9, focus_min=0.8, head=1.0, type_missing=0.0)
+    base.update(form_missing=0.0, subject_missing=0.0)
+    base.update(kw)
+    return Evidence(**base)
+
+
+def test_model_round_trips_and_the_shipped_one_is_fitted():
+    model = AbstentionModel.load()
+    assert model.features == FEATURES and "tuning half" in model.fitted_on
+    assert AbstentionModel.from_dict(json.loads(json.dumps(model.to_dict()))) == model
+    for f, c in zip(model.features, model.coef, strict=True):
+        assert c * SIGNS[f] >= 0, f"{f} has a weight against its meaning"
+    assert not AbstentionModel.never().abstains(
+        _evidence(dense=0.0, coverage=0.0, type_missing=1.0)
+    )
+
+
+def test_shipped_model_abstains_on_missing_type_and_answers_clear_evidence():
+    model = AbstentionModel.load()
+    assert not model.abstains(_evidence())
+    assert model.abstains(
+        _evidence(type_missing=1.0, missing_types=(at.MONEY,), topic="gender advisor")
+    )
+    assert model.abstains(_evidence(dense=0.08, coverage=0.1))
+
+
+def test_explanations_say_what_is_missing():
+    model = AbstentionModel.load()
+    ev = _evidence(type_missing=1.0, missing_types=(at.DATE,), topic="Joint Cooperation Exercise")
+    assert (
+        explain(ev, model)
+        == "The documents mention Joint Cooperation Exercise but give no date for it."
+    )
+    ev = _evidence(focus=0.3, focus_min=0.1, missing_word="salary", topic="gender advisor")
+    assert "“salary”" in explain(ev, model)
+
+
+def test_threshold_keeps_the_false_abstention_budget():
+    p = np.linspace(0.01, 1.0, 100)
+    t = choose_threshold(p, budget=0.03)
+    assert (p < t).sum() <= 3
+
+
+def test_fit_recovers_signs_on_separable_data():
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.array([1] * 140 + [0] * 60)
+    X = rng.normal(size=(n, len(FEATURES)))
+    X[:, FEATURES.index("type_missing")] = (y == 0) * (rng.random(n) < 0.8)
+    model = fit_abstention(X, y, "synthetic", budget=0.03)
+    assert model.coef[FEATURES.index("type_missing")] < 0
+    assert all(c * SIGNS[f] >= 0 for f, c in zip(FEATURES, model.coef, strict=True))
+
+
+def test_split_is_fixed_by_the_id():
+    assert split_of("oos-001") == split_of("oos-001")
+    halves = Counter(split_of(f"q-{i}") for i in range(1000))
+    assert 400 < halves[TUNING] < 600 and halves[TUNING] + halves[HELD_OUT] == 1000
+
+
+def test_evaluation_set_has_what_the_issue_asks_and_its_evidence_is_verbatim():
+    items = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    kinds = Counter(i["kind"] for i in items)
+    assert len(items) >= 300 and kinds["out_of_scope"] >= 80 and kinds["paraphrase"] >= 80
+    assert kinds["follow_up"] >= 30 and kinds["list"] and kinds["verbose"] and kinds["misspelt"]
+    assert len({i["id"] for i in items}) == len(items)
+    types = Counter(i.get("answer_type") for i in items if i["kind"] == "out_of_scope")
+    assert all(types[t] >= 5 for t in ("count", "money", "date", "person", "place", "list"))
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds is not beside the checkout")
+    fold = lambda t: re.sub(r"\s+", " ", t).strip()  # noqa: E731
+    texts = {p.name: fold(p.read_text(encoding="utf-8")) for p in SEEDS.iterdir()}
+    for item in items:
+        for e in item["evidence"]:
+            assert fold(e["text"]) in texts[e["doc"]], item["id"]
