@@ -115,14 +115,16 @@ def test_readable_answer_with_real_model(tmp_path: Path):
 def test_eval_prints_figures(tmp_path: Path):
     out = cimic("--corpus", str(CORPUS), "--index", str(tmp_path / "i"), "eval", str(DEV), "--json")
     assert out.returncode == 0, out.stderr
-    f = json.loads(out.stdout)
-    for key in ("hit@1", "hit@3", "hit@5", "mrr@5", "false_abstention"):
-        assert key in f["answerable"]
-    assert (
-        "abstention" in f["out_of_scope"]
-        and "misses" in f
-        and set(f["by_kind"]) >= {"lexical", "paraphrase"}
-    )
+    report = json.loads(out.stdout)
+    assert report["abstention_model"]["features"] and report["operating_curve_held_out"]
+    for half in ("all", "tuning", "held_out"):
+        f = report[half]
+        for key in ("hit@1", "hit@3", "hit@5", "mrr@5", "false_abstention"):
+            assert key in f["answerable"]
+        assert "abstention" in f["out_of_scope"] and "misses" in f
+    assert set(report["all"]["by_kind"]) >= {"lexical", "paraphrase"}
+    lodo = report["leave_one_document_out"]
+    assert "all" in lodo or "error" in lodo
 
 
 def test_ask_does_not_import_gradio(paths):
