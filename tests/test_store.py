@@ -28,7 +28,8 @@ def test_manifest_records_what_built_the_index(built):
     assert manifest["chunker"]["max_chars"] == 1200
     assert set(manifest["documents"]) == {"glossary.txt", "kitchen.md"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
-    assert "dense.faiss" in manifest["files"] and manifest["format_version"] == 2
+    assert "dense.faiss" in manifest["files"] and "word_vectors.npy" in manifest["files"]
+    assert manifest["format_version"] == 3
 
 
 def test_missing_index_says_to_build(tmp_path: Path, tiny_corpus: Path, fake_encoder):

@@ -268,7 +268,9 @@ def gather_evidence(
     if total > 0:
         for row in rows[:COVERAGE_TOP]:
             present = _terms_of(data.chunks[row].search_text)
-            coverage = max(coverage, sum(v for w, v in weights.items() if _term(w) in present) / total)
+            coverage = max(
+                coverage, sum(v for w, v in weights.items() if _term(w) in present) / total
+            )
 
     focus_words = [w for w in question.focus if len(w) > 1]
     head_word = at.head_word(question.text)

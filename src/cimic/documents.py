@@ -109,9 +109,13 @@ def read_catalog(corpus_dir: Path) -> tuple[dict[str, dict], tuple[str, ...]]:
         if not isinstance(entry, dict):
             problems.append(f"{where}: entry {name!r} is not an object; left out")
             continue
-        bad = [k for k in CATALOG_FIELDS if k in entry and not isinstance(entry[k], (str, type(None)))]
+        bad = [
+            k for k in CATALOG_FIELDS if k in entry and not isinstance(entry[k], (str, type(None)))
+        ]
         if bad:
-            problems.append(f"{where}: entry {name!r} field {bad[0]!r} must be text or null; left out")
+            problems.append(
+                f"{where}: entry {name!r} field {bad[0]!r} must be text or null; left out"
+            )
             continue
         if not (corpus_dir / name).is_file():
             problems.append(f"{where}: entry {name!r} names no file in the corpus; left out")
