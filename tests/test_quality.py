@@ -194,3 +194,14 @@ def test_abstention_says_what_is_missing(real_assistant, question, says):
     assert answer.abstained and answer.weak_matches
     first = answer.message.split(". ")[0]
     assert says in first and first.startswith("The documents")
+
+
+def test_question_words_meet_their_nearest_corpus_words(real_assistant):
+    from cimic.retrieval import neighbour_terms
+
+    data = real_assistant.current()
+    assert "recruits" not in data.word_index  # not in the corpus: embedded on the spot
+    near = neighbour_terms(data, "Where do recruits train?", real_assistant.encoder)
+    assert "soldier" in near or "troop" in near
+    assert "recruit" not in near  # the question's own terms are searched anyway
+    assert neighbour_terms(data, "sourdough", real_assistant.encoder) == ()

@@ -89,7 +89,7 @@ _FUTURE = re.compile(
 )
 _Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECASE)
 _Q_PLACE = re.compile(
-    r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at) (?:what|which) (?:city|town|country|place|location)\b|"
+    r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at) (?:what|which) (?:\w+ )?(?:city|town|country|place|location)\b|"
     r"^\s*(?:what|which) (?:city|town|place|location)\b",
     re.IGNORECASE,
 )

@@ -193,7 +193,14 @@ class Assistant:
         best = None
         for query in options:
             parsed = read_question(query)
-            cands = search(data, self.encoder.embed_query(query), parsed, self.fusion, docs)
+            cands = search(
+                data,
+                self.encoder.embed_query(query),
+                parsed,
+                self.fusion,
+                docs,
+                encoder=self.encoder,
+            )
             ev = gather_evidence(data, parsed, cands, self.encoder)
             p = self.abstention.probability(ev)
             # Language was unsure: drop the conversation only if the plain question is answered better.

@@ -78,6 +78,15 @@ def is_enumeration(text: str) -> bool:
     return sum(ln.endswith((",", ";")) for ln in lines) >= 3
 
 
+def lead_in(text: str) -> str:
+    """What an enumeration says it lists: the line before its first item ("… include:")."""
+    m = _ITEM_LINE.search(text)
+    if not m:
+        return ""
+    before = [ln for ln in text[: m.start()].splitlines() if ln.strip()]
+    return before[-1] if before else ""
+
+
 # Words that state a question's form or time rather than its topic: they count towards the answer
 # type, not towards the focus that passages must cover.
 _FORM_WORDS = frozenset(

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fusion import rank, reciprocal_rank_fusion, weighted_scores
-from .lexical import terms
-from .questions import Question, is_enumeration, read_question
+from .lexical import _term, content_words, terms
+from .questions import Question, is_enumeration, lead_in, read_question
 from .store import IndexData
 from .types import Chunk
 from .vocabulary import Vocabulary
@@ -18,10 +18,17 @@ from .vocabulary import Vocabulary
 FUSION_METHODS = ("weighted", "rrf", "dense", "lexical")  # the last two: one side alone, to measure
 DEPTH = 50  # rows each side contributes to fusion
 FULL_SCAN = 20_000  # up to this many rows, every row is scored on both sides
-DENSE_WEIGHT = 0.6  # weighted fusion: share of the (min-max normalised) dense score
-SENTENCE_MIX = 0.5  # dense score: share given to the best-matching sentence of the chunk
+# Chosen on the tuning half of eval/questions.jsonl (eval/README.md), confirmed on the held-out half.
+DENSE_WEIGHT = 0.7  # weighted fusion: share of the (min-max normalised) dense score
+SENTENCE_MIX = 0.75  # dense score: share given to the best-matching sentence of the chunk
+NEIGHBOURS = 5  # lexical side: per question word, this many nearest corpus words are also searched
+NEIGHBOUR_COSINE = 0.5  # ... when their word vectors are at least this close
+NEIGHBOUR_WEIGHT = 0.5  # ... with this share of a question word's BM25 weight
+MAX_EMBEDDED_WORDS = 3  # question words unknown to the corpus embedded per question, at most
+_BLOCK = 65_536  # word vectors compared per block (float16 on disk, float32 in the product)
 DEFINITION_BOOST = 0.3  # "What is X?": the entry defining X, as a share of the top fused score
 LIST_BOOST = 0.1  # "What are the seven …?": passages that enumerate
+LIST_LEAD_IN = 3.0  # ... scaled by the share of the question's terms their lead-in names
 _DEFINES = re.compile(
     r"\b(is|are|refers? to|means?|defined as|describes?|encompass(es)?|involves?|includes?)\b"
 )
@@ -37,6 +44,7 @@ class Candidates:
     lexical: dict[int, float]  # BM25 of every row considered
     query_terms: tuple[str, ...]
     query_vector: np.ndarray
+    neighbour_terms: tuple[str, ...] = ()  # corpus words near the question's, searched as well
 
 
 def sentence_aware(
@@ -53,6 +61,46 @@ def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) 
         if hi > lo:
             out[n] = float((data.sentence_vectors[lo:hi] @ query_vector).max())
     return out
+
+
+def neighbour_terms(data: IndexData, query: str, encoder=None) -> tuple[str, ...]:
+    """Index terms of the corpus words nearest each question word ("civilians" -> "civil").
+
+    Nearness is the cosine of word vectors computed at index time; a question word the corpus
+    lacks is embedded on the spot (the longest few, each a short encoder pass, cached), so a
+    paraphrase that shares no word with its answer still meets the answer's words on the lexical side.
+    """
+    if data.word_vectors is None or not len(data.word_vectors) or NEIGHBOURS <= 0:
+        return ()
+    qwords = [w for w in dict.fromkeys(content_words(query)) if len(w) > 2 and w.isalpha()]
+    unknown = sorted((w for w in qwords if w not in data.word_index), key=lambda w: -len(w))
+    embed = set(unknown[:MAX_EMBEDDED_WORDS]) if encoder is not None else set()
+    rows, vectors = [], []
+    for w in qwords:
+        if w in data.word_index:
+            rows.append(w)
+            vectors.append(np.asarray(data.word_vectors[data.word_index[w]], dtype=np.float32))
+        elif w in embed:
+            rows.append(w)
+            vectors.append(np.asarray(encoder.embed_query(w), dtype=np.float32))
+    if not vectors:
+        return ()
+    q = np.vstack(vectors).T  # (d, m)
+    sims = np.empty((len(data.word_vectors), q.shape[1]), dtype=np.float32)
+    for lo in range(0, len(data.word_vectors), _BLOCK):
+        block = np.asarray(data.word_vectors[lo : lo + _BLOCK], dtype=np.float32)
+        sims[lo : lo + len(block)] = block @ q
+    own = set(terms(query))
+    out: list[str] = []
+    k = min(NEIGHBOURS + 1, len(sims))
+    for j, w in enumerate(rows):
+        col = sims[:, j]
+        top = np.argpartition(-col, k - 1)[:k]
+        for i in top[np.argsort(-col[top], kind="stable")]:
+            word = data.vocabulary.vector_words[i]
+            if word != w and col[i] >= NEIGHBOUR_COSINE:
+                out.append(_term(word))
+    return tuple(t for t in dict.fromkeys(out) if t not in own)
 
 
 def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
@@ -80,11 +128,16 @@ def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, fl
     out: dict[int, float] = {}
     aliases = term_aliases(question.term, data.vocabulary) if question.term else []
     wants_list = question.wants_list
+    own = set(terms(question.text))
     for row in rows:
         chunk = data.chunks[row]
         extra = DEFINITION_BOOST if aliases and defines(chunk, aliases) else 0.0
         if wants_list and is_enumeration(chunk.text):
-            extra += LIST_BOOST
+            # An enumeration lists what its lead-in names: the more of the question it names, the more
+            # it is the list asked for ("seven baseline requirements … include:" over "three core
+            # functions:" for "List the baseline requirements").
+            named = set(terms(f"{chunk.section or ''} {lead_in(chunk.text)}"))
+            extra += LIST_BOOST * LIST_LEAD_IN * len(named & own) / len(own) if own else LIST_BOOST
         if extra:
             out[row] = extra
     return out
@@ -97,8 +150,12 @@ def search(
     fusion: str = "weighted",
     docs: Collection[str] | None = None,
     depth: int = DEPTH,
+    encoder=None,
 ) -> Candidates:
-    """Rank chunk rows for a question (read once); `docs` restricts the search to those documents."""
+    """Rank chunk rows for a question (read once); `docs` restricts the search to those documents.
+
+    `encoder` embeds question words the corpus lacks, to find their nearest corpus words.
+    """
     if isinstance(question, str):
         question = read_question(question)
     query = question.text
@@ -107,6 +164,9 @@ def search(
     allowed = np.array([c.doc in docs for c in data.chunks], dtype=bool) if docs else None
     # The lexical side also searches the other form of each acronym and corrected typos.
     lex_all = data.lexical.scores(qterms + tuple(data.vocabulary.expand(query)))
+    near = neighbour_terms(data, query, encoder)
+    if near:
+        lex_all = lex_all + NEIGHBOUR_WEIGHT * data.lexical.scores(near)
     if n <= FULL_SCAN or allowed is not None:
         d_scores, d_ids = data.dense.search(query_vector, n)
         rows = np.arange(n)
@@ -151,4 +211,5 @@ def search(
         {r: float(lexical[pos[r]]) for r in ranked},
         qterms,
         query_vector,
+        near,
     )
