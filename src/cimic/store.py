@@ -19,6 +19,7 @@ import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,9 @@ def write_generation(
 ) -> Path:
     """Write a new generation aside, verify it, then publish it; returns its directory."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    gen_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    # Names sort by build time (rollback picks the newest older one): to the microsecond, so two
+    # builds within one second still sort in order; the random tail keeps concurrent names apart.
+    gen_id = datetime.now().strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
     tmp = index_dir / f".building-{gen_id}"
     tmp.mkdir()
     try:
