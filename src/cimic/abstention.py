@@ -40,7 +40,7 @@ import numpy as np
 from . import answer_types as at
 from .lexical import _term, content_words, terms, words
 from .questions import Question
-from .retrieval import Candidates, defines, term_aliases
+from .retrieval import MAX_EMBEDDED_WORDS, Candidates, defines, term_aliases
 from .store import IndexData
 
 FEATURES = (
@@ -58,7 +58,6 @@ COVERAGE_TOP = 3
 NEAR_CHARS = 250  # "near the focus": an answer instance within this many characters of a focus word
 ANCHORS = 2  # the most specific focus words found in a passage anchor the type check
 COUNTED_COSINE = 0.55  # "How many staff": a count of "personnel" is near enough
-MAX_EMBEDDED_WORDS = 3  # question words unknown to the corpus embedded per question, at most
 FACTOID_TYPES = frozenset(
     {
         at.COUNT,
