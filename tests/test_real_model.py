@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -133,3 +138,86 @@ def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path):
         assert real_encoder.query_backend == "pytorch"
     finally:
         real_encoder._onnx = kept
+
+
+def _run_python(code: str, cwd) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_asking_in_a_fresh_process_never_imports_torch(real_assistant):
+    """A question on a built index loads ONNX Runtime and the saved tokenizer, not PyTorch."""
+    from cimic import onnx_query
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    base = real_assistant.index_dir.parent
+    code = (
+        "import sys, json\n"
+        "from cimic.cli import main\n"
+        "main(['--corpus', 'corpus', '--index', 'index', 'ask', '--json', 'What is CIMIC?'])\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "print('HEAVY', json.dumps(heavy))\n"
+    )
+    done = _run_python(code, base)
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout, done.stdout[-500:]
+    assert '"passages"' in done.stdout and "ccoe-cimic-concepts" in done.stdout
+
+
+def test_onnx_only_encoder_embeds_like_pytorch(real_assistant, real_encoder):
+    from cimic import onnx_query
+    from cimic.embedding import OnnxQueryEncoder, load_encoder
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    enc = load_encoder(index_dir=real_assistant.index_dir)
+    assert isinstance(enc, OnnxQueryEncoder) and enc.query_backend == "onnxruntime"
+    assert enc.fingerprint() == real_encoder.fingerprint()
+    for q in ["What is CMI?", "and in peacetime?", "Что такое CIMIC?", "🙂", "word " * 400]:
+        assert float(enc.embed_query(q) @ real_encoder._encode_one(q)) > 0.9999
+
+
+def test_onnx_only_encoder_loads_pytorch_only_to_embed_documents(tmp_path, real_assistant):
+    """A changed corpus asked about from an ONNX-only process is indexed as a full build would."""
+    from cimic import Assistant, onnx_query
+    from cimic.embedding import OnnxQueryEncoder
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(real_assistant.corpus_dir, corpus)
+    shutil.copytree(real_assistant.index_dir, index)
+    first = Assistant.open(corpus, index, update=True)
+    assert isinstance(first.encoder, OnnxQueryEncoder) and first.encoder._full is None
+    (corpus / "added.txt").write_text(
+        "The Quartermaster Liaison Cell coordinates fuel deliveries with local suppliers.\n",
+        encoding="utf-8",
+    )
+    second = Assistant.open(corpus, index, update=True)
+    assert second.encoder._full is not None  # loaded to embed the new document
+    top = second.ask("Who coordinates fuel deliveries with local suppliers?").passages[0]
+    assert top.doc == "added.txt"
+    vec = second.current().dense.vectors()[-1]
+    chunk = second.current().chunks[-1]
+    assert float(vec @ second.encoder.full().embed_documents([chunk.embed_text])[0]) > 0.9999
+
+
+def test_damaged_tokenizer_beside_the_export_falls_back_to_pytorch(
+    tmp_path, real_assistant, caplog
+):
+    from cimic import onnx_query
+    from cimic.embedding import SentenceTransformerEncoder, load_encoder
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    index = tmp_path / "index"
+    shutil.copytree(real_assistant.index_dir, index)
+    tok = next((index / "onnx").glob("*.tokenizer.json"))
+    tok.write_text(tok.read_text(encoding="utf-8").replace('"lowercase":true', '"lowercase":false'))
+    with caplog.at_level("WARNING", logger="cimic"):
+        enc = load_encoder(index_dir=index)
+    assert isinstance(enc, SentenceTransformerEncoder)
+    assert "fails its checksum" in caplog.text

@@ -101,7 +101,7 @@ class Assistant:
         if fusion not in FUSION_METHODS:
             raise CimicError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSION_METHODS)}")
         corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-        encoder = encoder or load_encoder(model)
+        encoder = encoder or load_encoder(model, index_dir=index_dir)
         data = None
         try:
             data = load_generation(current_generation(index_dir))

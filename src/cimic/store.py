@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .dense import DenseIndex
+from .embedding import CANARY_MIN_COSINE
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex
 from .types import Chunk, Document
@@ -233,9 +234,6 @@ def verify_generation(gen: Path) -> dict:
                 f"index file {path} fails its checksum (damaged or changed); run `cimic index` to rebuild"
             )
     return manifest
-
-
-CANARY_MIN_COSINE = 0.999
 
 
 def model_mismatch(manifest: dict, encoder) -> str | None:
