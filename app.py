@@ -109,7 +109,8 @@ def citation(n: int, p: Passage, weak: bool = False) -> str:
         else ""
     )
     target = quote(f"{p.doc}|{p.start}|{p.end}", safe="")
-    page = f", page {p.page}" if p.page else ""
+    page = f", {html.escape(p.place())}" if p.place() else ""
+    page += f" · {html.escape(p.classification)}" if p.classification else ""
     also = f" · also in {len(p.also_in)} other place(s)" if p.also_in else ""
     return (
         f'<div class="citation{" weak" if weak else ""}">'

@@ -102,7 +102,7 @@ def test_pdf_question_is_answered_with_its_page(mixed_corpus: Path, tmp_path: Pa
     top = answer.passages[0]
     assert top.doc == "winter.pdf" and top.page == 2
     assert a.document(top.doc).text[top.start : top.end] == top.text
-    assert "page 2" in answer.to_markdown()
+    assert "p. 2" in answer.to_markdown()
 
 
 def test_citation_contract_holds_for_every_format(mixed_corpus: Path, tmp_path: Path, fake_encoder):

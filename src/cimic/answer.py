@@ -109,6 +109,14 @@ def list_end(text: str, pos: int) -> int:
     return end
 
 
+def _pages(doc, c) -> str | None:
+    """ "p. 5", or "pp. 1-7–1-8" for a passage across a page break (printed labels)."""
+    if c.page is None:
+        return None
+    first, last = doc.page_label(c.page), doc.page_label(c.page_end or c.page)
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+
 def to_passage(data: IndexData, row: int, score: float, highlights, also: list[int]) -> Passage:
     """A Passage for chunk row, with its document's citation metadata."""
     c = data.chunks[row]
@@ -127,6 +135,9 @@ def to_passage(data: IndexData, row: int, score: float, highlights, also: list[i
         kind=c.kind,
         keywords=c.keywords,
         page=c.page,
+        pages=_pages(doc, c),
+        para=c.para,
+        classification=doc.classification,
         also_in=[(data.chunks[r].doc, data.chunks[r].start, data.chunks[r].end) for r in also],
     )
 

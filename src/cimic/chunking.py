@@ -13,7 +13,7 @@ from .types import Chunk, Document
 
 MAX_CHARS = 1200
 MIN_CHARS = 80
-CHUNKER_VERSION = 8
+CHUNKER_VERSION = 9
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
 _TERMINAL = re.compile(r"[.!?…][\"”’)\]]*$")
@@ -149,6 +149,7 @@ class _Unit:
     section: str | None
     kind: str
     glue_next: bool = False  # no blank line before the next unit
+    number: str | None = None  # a PDF's paragraph number ("1.12")
 
 
 def _prose_units(
@@ -219,6 +220,7 @@ def _merge_small(units: list[_Unit], text: str) -> list[_Unit]:
         prev = out[-1] if out else None
         if (
             prev
+            and not (prev.number or u.number)
             and prev.end - prev.start < MIN_CHARS
             and prev.section == u.section
             and (prev.glue_next or "\n" not in text[prev.start : prev.end])
@@ -358,14 +360,8 @@ def chunk_document(doc: Document) -> list[Chunk]:
     lo, hi = doc.content_span
     text = doc.text
     units: list[tuple[_Unit, str | None, tuple[str, ...]]] = []
-    if doc.page_starts:  # a PDF: no unit crosses a page, so each passage has one page number
-        section = None
-        for ps, pe in zip(doc.page_starts, [*doc.page_starts[1:], len(text)], strict=True):
-            if max(ps, lo) < min(pe, hi):
-                prose, section = _prose_units(
-                    doc, max(ps, lo), min(pe, hi), section, more_follows=pe < hi
-                )
-                units += [(u, None, ()) for u in prose]
+    if doc.blocks:  # a PDF read by pdf.py: its units are known
+        units += [(u, None, ()) for u in _pdf_units(doc, lo, hi)]
     else:
         glossary_at = find_glossary(doc)
         prose_hi = glossary_at if glossary_at is not None and lo <= glossary_at < hi else hi
@@ -390,9 +386,30 @@ def chunk_document(doc: Document) -> list[Chunk]:
                     nato_agreed=bool(_NATO_AGREED.search(piece)),
                     entry=n if unit.kind == "glossary" else None,
                     page=doc.page_at(s),
+                    page_end=doc.page_at(e - 1),
+                    para=unit.number,
                 )
             )
     return chunks
+
+
+def _pdf_units(doc: Document, lo: int, hi: int) -> list[_Unit]:
+    """A PDF's paragraphs and tables as units; its headings nest into sections by level."""
+    path: list[tuple[int, str]] = []
+    units: list[_Unit] = []
+    for start, end, kind, number in doc.blocks:
+        if end <= lo or start >= hi:
+            continue
+        if kind == "heading":
+            level = int(number) if number.isdigit() else 9
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, " ".join(doc.text[start:end].split())))
+            continue
+        section = " › ".join(t for _, t in path) or None
+        unit_kind = "table" if kind == "table" else "paragraph"
+        units.append(_Unit(max(start, lo), min(end, hi), section, unit_kind, number=number or None))
+    return _merge_small(units, doc.text)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

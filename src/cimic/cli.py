@@ -114,7 +114,10 @@ def format_answer(answer) -> str:
         agreed = " [NATO agreed]" if p.nato_agreed else ""
         out.append(f"\n[{n}] {where}{agreed}")
         out.append(
-            f"    {p.doc}, characters {p.start}-{p.end}"
+            f"    {p.doc}"
+            + (f", {p.place()}" if p.place() else "")
+            + f", characters {p.start}-{p.end}"
+            + (f" [{p.classification}]" if p.classification else "")
             + (f"; source: {p.source}" if p.source else "")
         )
         text = p.text

@@ -16,8 +16,10 @@ HTML = {".html", ".htm"}
 SUPPORTED = {".txt", ".md", ".markdown", ".pdf"} | HTML
 MIN_HTML_WORDS = 5
 MAX_LINE = 100_000
-PAGE_BREAK = "\n\n"  # between the pages of a PDF's extracted text
 MAX_BYTES = 20_000_000
+# A guard against a PDF that hangs the parser, not a speed limit: pdfplumber reads about ten pages a
+# second here, so a 1,000-page publication fits.
+PDF_TIMEOUT = 300
 
 # Words that mark the interface text of a scraped web page (sign-up, log-in, downloads).
 _CHROME = re.compile(
@@ -162,9 +164,11 @@ def _read_html(data: bytes) -> tuple[str, dict]:
     return text, {k: v for k, v in info.items() if v}
 
 
-def pdf_pages(path: str) -> tuple[list[str], str | None]:
-    """Text of each page of a PDF, and its title; ValueError for encrypted or unreadable files."""
+def pdf_text(path: str):
+    """The PDF's body text and structure (see pdf.py); ValueError for encrypted or unreadable files."""
     from pypdf import PdfReader
+
+    from .pdf import read_pdf
 
     reader = PdfReader(path)
     if reader.is_encrypted:
@@ -174,41 +178,30 @@ def pdf_pages(path: str) -> tuple[list[str], str | None]:
             opened = 0
         if not opened:
             raise ValueError("encrypted PDF; save an unencrypted copy")
-    title = None
-    try:
-        title = (reader.metadata or {}).get("/Title")
-    except Exception:  # noqa: BLE001 - metadata is optional
-        title = None
-    return [page.extract_text() or "" for page in reader.pages], (str(title) if title else None)
+    return read_pdf(path)
 
 
-def _read_pdf(path: Path, timeout: float) -> tuple[str, tuple[int, ...], dict]:
-    """PDF text per page, parsed in a child process that is stopped after `timeout` seconds."""
+def _read_pdf(path: Path, timeout: float):
+    """A PDF's text and structure, parsed in a child process that is stopped after `timeout` s."""
     import multiprocessing as mp
 
     with mp.get_context("spawn").Pool(1) as pool:
-        job = pool.apply_async(pdf_pages, (str(path),))
+        job = pool.apply_async(pdf_text, (str(path),))
         try:
-            pages, title = job.get(timeout)
+            result = job.get(timeout)
         except mp.TimeoutError:
             raise ValueError(f"PDF parsing took longer than {timeout:.0f} s; skipped") from None
         except ValueError:
             raise
         except Exception as exc:  # noqa: BLE001 - a malformed PDF can raise anything
             raise ValueError(f"unreadable PDF ({type(exc).__name__}: {exc})") from None
-    starts, parts, pos = [], [], 0
-    for page in pages:
-        starts.append(pos)
-        parts.append(page)
-        pos += len(page) + len(PAGE_BREAK)
-    text = PAGE_BREAK.join(parts)
-    if not text.strip():
+    if not result.text.strip():
         raise ValueError("no extractable text in the PDF (scanned images?)")
-    return text, tuple(starts), {"title": title} if title else {}
+    return result
 
 
 def read_document(
-    path: Path, rel: str, meta: dict | None = None, pdf_timeout: float = 60
+    path: Path, rel: str, meta: dict | None = None, pdf_timeout: float = PDF_TIMEOUT
 ) -> Document:
     """Read one supported file; raises ValueError with a reason if it cannot.
 
@@ -223,11 +216,13 @@ def read_document(
     data = path.read_bytes()
     suffix = path.suffix.lower()
     extracted: dict = {}
-    page_starts: tuple[int, ...] = ()
+    pdf = None
     if suffix in HTML:
         text, extracted = _read_html(data)
     elif suffix == ".pdf":
-        text, page_starts, extracted = _read_pdf(path, pdf_timeout)
+        pdf = _read_pdf(path, pdf_timeout)
+        text = pdf.text
+        extracted = {"title": pdf.title} if pdf.title else {}
     else:
         text = _decode_text(data)
     if not text.strip():
@@ -250,7 +245,10 @@ def read_document(
         publisher=meta.get("publisher"),
         date=meta.get("date"),
         content_start=start,
-        page_starts=page_starts,
+        page_starts=pdf.page_starts if pdf else (),
+        page_labels=pdf.page_labels if pdf else (),
+        blocks=pdf.blocks if pdf else (),
+        classification=pdf.classification if pdf else None,
     )
 
 

@@ -275,7 +275,14 @@ def load_generation(gen: Path) -> IndexData:
         chunks = [Chunk(**{**c, "keywords": tuple(c["keywords"])}) for c in raw_chunks]
         raw_docs = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
         documents = {
-            k: Document(**{**d, "page_starts": tuple(d.get("page_starts", ()))})
+            k: Document(
+                **{
+                    **d,
+                    "page_starts": tuple(d.get("page_starts", ())),
+                    "page_labels": tuple(d.get("page_labels", ())),
+                    "blocks": tuple(tuple(b) for b in d.get("blocks", ())),
+                }
+            )
             for k, d in raw_docs.items()
         }
         dense = DenseIndex.load(gen / "dense.faiss")

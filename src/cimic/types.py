@@ -20,6 +20,17 @@ class Document:
     content_start: int = 0  # text before this offset is page chrome, never indexed
     content_end: int | None = None
     page_starts: tuple[int, ...] = ()  # PDF: offset in text where each page starts
+    page_labels: tuple[str, ...] = ()  # PDF: each page's printed label ("1-7"), else its number
+    blocks: tuple[tuple[int, int, str, str], ...] = ()  # PDF: units (start, end, kind, number)
+    classification: str | None = None  # PDF: the running classification banner
+
+    def page_label(self, page: int | None) -> str | None:
+        """The printed label of a 1-based page number (its number when it has none)."""
+        if page is None:
+            return None
+        if 0 < page <= len(self.page_labels):
+            return self.page_labels[page - 1]
+        return str(page)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number of a text offset (None for documents without pages)."""
@@ -47,7 +58,9 @@ class Chunk:
     keywords: tuple[str, ...] = ()
     nato_agreed: bool = False
     entry: int | None = None  # glossary entry number, shared by the pieces of a split entry
-    page: int | None = None  # PDF page the chunk stands on
+    page: int | None = None  # PDF page the chunk starts on
+    page_end: int | None = None  # PDF page it ends on
+    para: str | None = None  # the paragraph number it belongs to ("1.12")
 
     @property
     def embed_text(self) -> str:
@@ -82,6 +95,15 @@ class Passage:
         default_factory=list
     )  # (doc, start, end) of near-duplicates
     page: int | None = None
+    pages: str | None = None  # printed page label(s): "p. 1-7" or "pp. 1-7–1-8"
+    para: str | None = None  # paragraph number, as doctrine readers cite it
+    classification: str | None = None  # the document's classification banner
+
+    def place(self) -> str:
+        """Where in the document, for a citation: "para 1.12, pp. 1-7–1-8" (may be empty)."""
+        return ", ".join(
+            x for x in (f"para {self.para}" if self.para else "", self.pages or "") if x
+        )
 
     def highlighted(self) -> list[str]:
         """The highlighted sentences as strings."""
@@ -104,6 +126,9 @@ class Passage:
             "keywords": list(self.keywords),
             "also_in": [{"doc": d, "start": s, "end": e} for d, s, e in self.also_in],
             "page": self.page,
+            "pages": self.pages,
+            "para": self.para,
+            "classification": self.classification,
         }
 
 
@@ -134,7 +159,10 @@ class Answer:
             agreed = " (NATO agreed)" if p.nato_agreed else ""
             lines += [f"**[{n}] {where}**{agreed}", ""]
             lines += ["> " + line if line.strip() else ">" for line in p.text.splitlines()]
-            cite = f"{p.doc}, characters {p.start}–{p.end}" + (f", page {p.page}" if p.page else "")
+            cite = f"{p.doc}, characters {p.start}–{p.end}" + (
+                f", {p.place()}" if p.place() else ""
+            )
+            cite += f" [{p.classification}]" if p.classification else ""
             lines += ["", f"Source: {cite}" + (f"; {p.source}" if p.source else ""), ""]
         return "\n".join(lines).rstrip() + "\n"
 
