@@ -1,0 +1,191 @@
+"""Library scale, end to end: build, load, memory and the cost of a question at 10^4–10^6 passages.
+
+A corpus is made from ours: documents of paragraphs, each paragraph 2–5 sentences drawn from the
+corpus's sentences with a number that makes it unique (so near-duplicate merging does not collapse
+them). Sizes are given in passages (chunks). Each size is indexed in a fresh temporary directory;
+then, in a fresh process, the index is loaded (timed, resident memory before and after) and the dev
+questions are asked (timed), beside the encoder pass of the same questions in the same process:
+"overhead" is ask minus encode, the system's own cost.
+
+    python bench/bench_library.py                     # 10^4 with the real model, 10^5 hashing
+    python bench/bench_library.py --sizes 1000000 --encoder hashing
+
+With the real model, the build's embedding time is measured inside the build (the encoder is
+wrapped), so "beyond embedding" is the rest of the build: reading, chunking, BM25, word vectors,
+writing, verifying and the ONNX export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+PER_DOC = 50  # paragraphs per generated document
+
+
+def sentences() -> list[str]:
+    """The corpus's sentences, from a quick read of its documents (no index needed)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from cimic.chunking import chunk_document, sentence_spans
+    from cimic.documents import load_corpus
+
+    out = []
+    for doc in load_corpus(ROOT / "corpus").documents:
+        for c in chunk_document(doc):
+            out += [" ".join(c.text[s:e].split()) for s, e in sentence_spans(c.text)]
+    return [s for s in out if len(s) > 40]
+
+
+def make_corpus(root: Path, passages: int, pool: list[str]) -> None:
+    """About `passages` paragraphs in documents of PER_DOC paragraphs each."""
+    rng = random.Random(passages)
+    root.mkdir(parents=True)
+    for d in range((passages + PER_DOC - 1) // PER_DOC):
+        paras = []
+        for p in range(min(PER_DOC, passages - d * PER_DOC)):
+            body = " ".join(rng.sample(pool, rng.randint(2, 5)))
+            paras.append(f"Paragraph {d}.{p}. {body}")
+        (root / f"doc{d:06d}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+
+
+def questions() -> list[str]:
+    if not DEV.exists():
+        return ["What is CIMIC?", "What are the seven baseline requirements?"]
+    return [json.loads(x)["question"] for x in DEV.read_text().splitlines() if x.strip()]
+
+
+def build(corpus: Path, index: Path, encoder_name: str) -> dict:
+    """Index the corpus; seconds in all and in the encoder."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from cimic.embedding import HashingEncoder, load_encoder
+    from cimic.indexing import build_index
+
+    encoder = HashingEncoder(dim=384) if encoder_name == "hashing" else load_encoder()
+    spent = [0.0]
+    inner = encoder.embed_batch
+
+    def timed_batch(texts, progress=None):
+        t0 = time.perf_counter()
+        try:
+            return inner(texts, progress)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    encoder.embed_batch = timed_batch
+    t0 = time.perf_counter()
+    report = build_index(corpus, index, encoder)
+    total = time.perf_counter() - t0
+    return {"build_s": total, "embed_s": spent[0], "chunks": report.chunks}
+
+
+SERVE = r"""
+import json, resource, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+def rss():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
+from cimic import Assistant
+from cimic.embedding import HashingEncoder
+qs = json.loads(sys.argv[4])
+enc = HashingEncoder(dim=384) if sys.argv[5] == "hashing" else None
+import numpy, faiss, bm25s  # imports are not the index's memory
+before = rss()
+t0 = time.perf_counter()
+a = Assistant.open(sys.argv[2], sys.argv[3], update=False, encoder=enc)
+load = time.perf_counter() - t0
+loaded = rss()
+ask, enc_t = [], []
+for rnd in range(3):
+    for q in qs:
+        a.encoder._cache.clear() if hasattr(a.encoder, "_cache") else None
+        t0 = time.perf_counter(); a.encoder.embed_query(q); enc_t.append(time.perf_counter() - t0)
+        a.encoder._cache.clear() if hasattr(a.encoder, "_cache") else None
+        t0 = time.perf_counter(); a.ask(q); ask.append(time.perf_counter() - t0)
+over = sorted(max(0.0, x - e) for x, e in zip(ask, enc_t))
+def p95(xs): return sorted(xs)[int(0.95 * (len(xs) - 1))]
+print(json.dumps({"load_s": load, "rss_before_mb": before, "rss_loaded_mb": loaded, "rss_after_mb": rss(),
+  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+  "ask_ms": statistics.median(ask) * 1e3, "ask_p95_ms": p95(ask) * 1e3,
+  "encode_ms": statistics.median(enc_t) * 1e3, "over_ms": statistics.median(over) * 1e3,
+  "over_p95_ms": p95(over) * 1e3}))
+"""
+
+
+def serve(corpus: Path, index: Path, encoder_name: str) -> dict:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SERVE,
+            str(ROOT / "src"),
+            str(corpus),
+            str(index),
+            json.dumps(questions()),
+            encoder_name,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument(
+        "--encoder",
+        choices=["auto", "hashing", "model"],
+        default="auto",
+        help="auto: the real model at 10^4 and below, the hashing encoder above",
+    )
+    args = p.parse_args()
+    pool = sentences()
+    print(f"{len(pool)} corpus sentences make the paragraphs; {len(questions())} dev questions x 3")
+    head = (
+        f"{'passages':>9} {'encoder':>8} {'build s':>8} {'embed s':>8} {'beyond':>7} "
+        f"{'load s':>7} {'MB':>7} {'KB/psg':>7} {'enc ms':>7} {'ask p50':>8} {'over p50':>9} "
+        f"{'over p95':>9} {'ratio':>6}"
+    )
+    print(head)
+    reference = None  # the real model's encoder pass, once a model row has measured it
+    for n in sorted(args.sizes):
+        name = args.encoder if args.encoder != "auto" else ("model" if n <= 10_000 else "hashing")
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+            make_corpus(corpus, n, pool)
+            b = build(corpus, index, name)
+            s = serve(corpus, index, name)
+        if name == "model" and reference is None:
+            reference = s["encode_ms"]
+        grown = s["rss_after_mb"] - s["rss_before_mb"]
+        ratio = f"{s['over_ms'] / reference:>6.2f}" if reference else f"{'-':>6}"
+        beyond = (b["build_s"] - b["embed_s"]) / b["embed_s"] if b["embed_s"] else float("nan")
+        print(
+            f"{b['chunks']:>9,} {name:>8} {b['build_s']:>8.1f} {b['embed_s']:>8.1f} {beyond:>7.2f} "
+            f"{s['load_s']:>7.2f} {grown:>7.0f} {grown * 1024 / b['chunks']:>7.1f} "
+            f"{s['encode_ms']:>7.2f} {s['ask_ms']:>8.2f} {s['over_ms']:>9.2f} {s['over_p95_ms']:>9.2f} "
+            f"{ratio}",
+            flush=True,
+        )
+    print(
+        "beyond: build work beyond embedding / embedding time; MB: resident growth from before "
+        "opening the index to after the questions; over: ask minus the encoder pass of the same "
+        "question; ratio: over p50 / the real model's encoder pass p50 in this run (a model row "
+        "measures it; rows before one, or runs without one, print -)"
+    )
+
+
+if __name__ == "__main__":
+    main()
