@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 # The CPU wheel of torch lies here on these machines; pip also finds it through its own config.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install system-deps run index test test-slow bench bench-scale bench-load lint format eval clean
+.PHONY: install system-deps run index test test-slow bench bench-scale bench-load bench-library lint format eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-scale: install
 
 bench-load: install
 	$(BIN)/python bench/bench_load.py
+
+# The whole system at 10^4 and 10^5 passages (add --sizes 1000000 for the million; tens of minutes).
+bench-library: install
+	$(BIN)/python bench/bench_library.py --encoder hashing
 
 eval: install index/CURRENT
 	$(BIN)/cimic eval ../shared/eval/dev.jsonl
