@@ -55,7 +55,21 @@ def sentence_aware(
 
 
 def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+    """Each row's best sentence cosine (-1 for a row without sentences).
+
+    When many rows are asked for (a full scan), every sentence is scored in one product and each
+    row takes the maximum of its run (np.maximum.reduceat); for a few candidates, row by row.
+    """
     out = np.full(len(rows), -1.0, dtype=np.float32)
+    if not len(rows) or not len(data.sentence_vectors):
+        return out
+    if len(rows) * 8 >= len(data.chunks):
+        starts, ends = data.sentence_rows[:-1], data.sentence_rows[1:]
+        has = ends > starts
+        best = np.full(len(data.chunks), -1.0, dtype=np.float32)
+        scores = np.asarray(data.sentence_vectors @ query_vector, dtype=np.float32)
+        best[has] = np.maximum.reduceat(scores, starts[has])
+        return best[rows]
     for n, row in enumerate(rows):
         lo, hi = data.sentence_rows[row], data.sentence_rows[row + 1]
         if hi > lo:
