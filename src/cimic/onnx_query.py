@@ -47,6 +47,14 @@ def _paths(index_dir: Path, fingerprint: str) -> tuple[Path, Path, Path]:
     return base.with_suffix(".onnx"), base.with_suffix(".json"), base.with_suffix(".tokenizer.json")
 
 
+def exported(index_dir: Path, fingerprint: str) -> bool:
+    """Whether index_dir holds a finished export (graph and tokenizer) for this model."""
+    onnx_path, meta_path, tok_path = _paths(index_dir, fingerprint)
+    return (
+        onnx_path.exists() and tok_path.exists() and bool(_meta(meta_path).get("tokenizer_sha256"))
+    )
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -103,7 +111,7 @@ def export(
     An export made before the tokenizer was kept beside it is made again.
     """
     onnx_path, meta_path, tok_path = _paths(index_dir, fingerprint)
-    if onnx_path.exists() and tok_path.exists() and _meta(meta_path).get("tokenizer_sha256"):
+    if exported(index_dir, fingerprint):
         return onnx_path
     import torch
 
@@ -181,15 +189,13 @@ def _read_tokenizer(path: Path):
     return Tokenizer.from_file(str(path))
 
 
-def load(index_dir: Path, fingerprint: str, quiet: bool = False) -> OnnxQuery | None:
+def load(index_dir: Path, fingerprint: str) -> OnnxQuery | None:
     """The verified ONNX query encoder for this model, or None with the reason logged."""
     onnx_path, meta_path, tok_path = _paths(index_dir, fingerprint)
     if not available():
         log.warning("onnxruntime is not installed; questions are encoded with PyTorch")
         return None
     if not (onnx_path.exists() and meta_path.exists() and tok_path.exists()):
-        if quiet:
-            return None
         log.warning(
             "no ONNX query encoder in %s; questions are encoded with PyTorch "
             "(run `cimic index` to export one)",

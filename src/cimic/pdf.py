@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 EDGE_LINES = 3  # lines at the top and at the bottom of a page where furniture lives
 RUNNING_SHARE = 0.5  # a line recurring on this share of pages (at least MIN_RUNNING) is furniture
@@ -55,8 +55,6 @@ class Line:
 
     text: str
     top: float
-    bottom: float
-    x0: float
     size: float
     bold: bool
     kind: str = "prose"  # prose | table
@@ -72,7 +70,6 @@ class PdfText:
     blocks: tuple[tuple[int, int, str, str], ...]  # (start, end, kind, number or heading level)
     classification: str | None = None
     title: str | None = None
-    removed: list[str] = field(default_factory=list)  # furniture lines, for tests and reports
 
 
 def _rows(words: list[dict]) -> list[list[dict]]:
@@ -91,8 +88,6 @@ def _line(words: list[dict], kind: str = "prose") -> Line:
     return Line(
         " ".join(w["text"] for w in words),
         min(w["top"] for w in words),
-        max(w["bottom"] for w in words),
-        min(w["x0"] for w in words),
         max(sizes) if sizes else 0.0,
         bold,
         kind,
@@ -175,7 +170,7 @@ def _read_page(page) -> _Page:
         )
 
     table_lines = []
-    for t, (x0, top, _x1, bottom) in zip(tables, boxes, strict=True):
+    for t, (_x0, top, _x1, bottom) in zip(tables, boxes, strict=True):
         rows = [
             " | ".join(c.replace("\n", " ").strip() for c in row if c and c.strip())
             for row in t.extract()
@@ -183,9 +178,7 @@ def _read_page(page) -> _Page:
         rows = [r for r in rows if r]
         step = (bottom - top) / max(1, len(rows))
         for n, text in enumerate(rows):
-            table_lines.append(
-                Line(text, top + n * step, top + (n + 1) * step, x0, 0.0, False, "table")
-            )
+            table_lines.append(Line(text, top + n * step, 0.0, False, "table"))
     return _Page(_rows([w for w in words if not in_table(w)]), table_lines, float(page.width))
 
 
@@ -208,8 +201,8 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text.lower())).strip()
 
 
-def _furniture(pages: list[_Page]) -> tuple[list[str], str | None, list[str]]:
-    """Drop running rows from the pages; return the page labels, the banner and what was removed."""
+def _furniture(pages: list[_Page]) -> tuple[list[str], str | None]:
+    """Drop running rows from the pages; return the page labels and the banner."""
 
     def edges(page: _Page) -> list[int]:
         n = len(page.rows)
@@ -222,7 +215,6 @@ def _furniture(pages: list[_Page]) -> tuple[list[str], str | None, list[str]]:
     running = {k for k, n in edge_keys.items() if n >= need and len(pages) >= MIN_RUNNING}
     banners: Counter = Counter()
     labels: list[str] = []
-    removed: list[str] = []
     for number, page in enumerate(pages, start=1):
         label = None
         drop = set()
@@ -233,7 +225,6 @@ def _furniture(pages: list[_Page]) -> tuple[list[str], str | None, list[str]]:
             if not (key in running or page_number):
                 continue
             drop.add(i)
-            removed.append(text)
             if _CLASSIFICATION.search(text) and not any(c.isdigit() for c in text):
                 banners[text] += 1
             if "#" in key or page_number:
@@ -242,7 +233,7 @@ def _furniture(pages: list[_Page]) -> tuple[list[str], str | None, list[str]]:
         page.rows = [r for i, r in enumerate(page.rows) if i not in drop]
         labels.append(label or str(number))
     banner = banners.most_common(1)[0][0] if banners else None
-    return labels, banner, removed
+    return labels, banner
 
 
 def _body_size(pages: list[list[Line]]) -> float:
@@ -263,7 +254,7 @@ def read_pdf(path: str) -> PdfText:
         read = [_read_page(p) for p in pdf.pages]
     if not any(p.rows or p.tables for p in read):
         raise ValueError("no extractable text in the PDF (scanned images?)")
-    labels, banner, removed = _furniture(read)
+    labels, banner = _furniture(read)
     pages = []
     for page in read:
         lines = _reading_order(page.rows, _gutter(page.rows, page.width))
@@ -309,7 +300,6 @@ def read_pdf(path: str) -> PdfText:
         tuple(blocks),
         banner,
         str(title) if title else None,
-        removed,
     )
 
 
