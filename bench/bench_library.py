@@ -114,7 +114,18 @@ for rnd in range(3):
         t0 = time.perf_counter(); a.ask(q); ask.append(time.perf_counter() - t0)
 over = sorted(max(0.0, x - e) for x, e in zip(ask, enc_t))
 def p95(xs): return sorted(xs)[int(0.95 * (len(xs) - 1))]
-print(json.dumps({"load_s": load, "rss_before_mb": before, "rss_loaded_mb": loaded, "rss_after_mb": rss(),
+after = rss()
+agree = None
+if len(a.current().chunks) <= int(sys.argv[6]):  # the exhaustive reference: every row scored
+    from cimic.retrieval import search
+    data, hits = a.current(), []
+    for q in qs:
+        v = a.encoder.embed_query(q)
+        fast = search(data, v, q, encoder=a.encoder).rows[:5]
+        full = search(data, v, q, encoder=a.encoder, exhaustive=True).rows[:5]
+        hits.append(len(set(fast) & set(full)) / max(1, len(full)))
+    agree = statistics.mean(hits)
+print(json.dumps({"load_s": load, "agree": agree, "rss_before_mb": before, "rss_loaded_mb": loaded, "rss_after_mb": after,
   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
   "ask_ms": statistics.median(ask) * 1e3, "ask_p95_ms": p95(ask) * 1e3,
   "encode_ms": statistics.median(enc_t) * 1e3, "over_ms": statistics.median(over) * 1e3,
@@ -122,7 +133,7 @@ print(json.dumps({"load_s": load, "rss_before_mb": before, "rss_loaded_mb": load
 """
 
 
-def serve(corpus: Path, index: Path, encoder_name: str) -> dict:
+def serve(corpus: Path, index: Path, encoder_name: str, agree_upto: int) -> dict:
     done = subprocess.run(
         [
             sys.executable,
@@ -133,6 +144,7 @@ def serve(corpus: Path, index: Path, encoder_name: str) -> dict:
             str(index),
             json.dumps(questions()),
             encoder_name,
+            str(agree_upto),
         ],
         capture_output=True,
         text=True,
@@ -150,13 +162,19 @@ def main() -> None:
         default="auto",
         help="auto: the real model at 10^4 and below, the hashing encoder above",
     )
+    p.add_argument(
+        "--agree-upto",
+        type=int,
+        default=100_000,
+        help="compare the top 5 with an exhaustive scan of every row up to this many passages",
+    )
     args = p.parse_args()
     pool = sentences()
     print(f"{len(pool)} corpus sentences make the paragraphs; {len(questions())} dev questions x 3")
     head = (
         f"{'passages':>9} {'encoder':>8} {'build s':>8} {'embed s':>8} {'beyond':>7} "
         f"{'load s':>7} {'MB':>7} {'KB/psg':>7} {'enc ms':>7} {'ask p50':>8} {'over p50':>9} "
-        f"{'over p95':>9} {'ratio':>6}"
+        f"{'over p95':>9} {'ratio':>6} {'top5':>5} {'disk MB':>8}"
     )
     print(head)
     reference = None  # the real model's encoder pass, once a model row has measured it
@@ -166,24 +184,28 @@ def main() -> None:
             corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
             make_corpus(corpus, n, pool)
             b = build(corpus, index, name)
-            s = serve(corpus, index, name)
+            s = serve(corpus, index, name, args.agree_upto)
+            gen = next(index.glob("gen-*"))
+            disk = sum(f.stat().st_size for f in gen.rglob("*") if f.is_file()) / 2**20
         if name == "model" and reference is None:
             reference = s["encode_ms"]
         grown = s["rss_after_mb"] - s["rss_before_mb"]
         ratio = f"{s['over_ms'] / reference:>6.2f}" if reference else f"{'-':>6}"
+        agree = f"{s['agree']:>5.2f}" if s["agree"] is not None else f"{'-':>5}"
         beyond = (b["build_s"] - b["embed_s"]) / b["embed_s"] if b["embed_s"] else float("nan")
         print(
             f"{b['chunks']:>9,} {name:>8} {b['build_s']:>8.1f} {b['embed_s']:>8.1f} {beyond:>7.2f} "
             f"{s['load_s']:>7.2f} {grown:>7.0f} {grown * 1024 / b['chunks']:>7.1f} "
             f"{s['encode_ms']:>7.2f} {s['ask_ms']:>8.2f} {s['over_ms']:>9.2f} {s['over_p95_ms']:>9.2f} "
-            f"{ratio}",
+            f"{ratio} {agree} {disk:>8.0f}",
             flush=True,
         )
     print(
         "beyond: build work beyond embedding / embedding time; MB: resident growth from before "
         "opening the index to after the questions; over: ask minus the encoder pass of the same "
         "question; ratio: over p50 / the real model's encoder pass p50 in this run (a model row "
-        "measures it; rows before one, or runs without one, print -)"
+        "measures it; rows before one, or runs without one, print -); top5: share of the top 5 that an "
+        "exhaustive scan (every row scored in full) also ranks top 5; disk MB: the generation's files"
     )
 
 

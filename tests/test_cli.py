@@ -98,7 +98,7 @@ def test_status_without_index_says_what_to_run(paths):
 def test_damaged_index_is_refused_by_status(paths, tmp_path: Path):
     cimic(*paths, "index", "--quiet")
     gen = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
-    (gen / "chunks.json").write_text("[]")
+    (gen / "chunks.npz").write_bytes(b"")
     out = cimic(*paths, "status")
     assert out.returncode == 1 and "checksum" in out.stderr
 

@@ -122,7 +122,7 @@ def test_a_damaged_new_generation_is_not_served(corpus: Path, tmp_path: Path):
     (corpus / "news.txt").write_text("Ferry crossing reopened.", encoding="utf-8")
     build_index(corpus, index, HashingEncoder(dim=64))
     newest = current_generation(index)
-    (newest / "chunks.json").write_text("[]")
+    (newest / "chunks.npz").write_bytes(b"")
     assert serving.ask("convoy ration").passages  # still answers, from the last good generation
     assert serving.current().path == good
 

@@ -220,7 +220,7 @@ def test_eight_threads_asking_through_five_rebuilds(tmp_path: Path):
                 answer = serving.ask("kitchen officer duties")
                 generations.add(data.path.name)
                 for p in answer.passages:  # every passage quotes one generation's documents exactly
-                    assert any(p.text == c.text for c in serving.current().chunks + data.chunks)
+                    assert any(p.text == c.text for c in [*serving.current().chunks, *data.chunks])
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
 

@@ -10,7 +10,7 @@ import pytest
 from cimic import Assistant
 from cimic.embedding import HashingEncoder
 from cimic.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from cimic.store import current_generation, load_generation
+from cimic.store import FORMAT_VERSION, current_generation, load_generation
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_manifest_records_what_built_the_index(built):
     assert set(manifest["documents"]) == {"glossary.txt", "kitchen.md"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
     assert "dense.faiss" in manifest["files"] and "word_vectors.npy" in manifest["files"]
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == FORMAT_VERSION == 4
 
 
 def test_missing_index_says_to_build(tmp_path: Path, tiny_corpus: Path, fake_encoder):

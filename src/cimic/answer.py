@@ -17,15 +17,21 @@ NEAR_DUPLICATE = 0.85  # share of the shorter passage's terms found in the longe
 HIGHLIGHT_MARGIN = 0.04
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=8_192)
 def _all_terms(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=8_192)
 def _term_set(text: str) -> frozenset[str]:
     # List numbering ("1.", "2.") says nothing about content.
     return frozenset(t for t in terms(text) if not t.isdigit())
+
+
+@lru_cache(maxsize=8_192)
+def _term_keys(text: str) -> np.ndarray:
+    # _term_set as 64-bit hashes, so many texts' terms can be compared in one array operation.
+    return np.array([hash(t) for t in _term_set(text)], dtype=np.int64)
 
 
 def near_duplicate(a: Chunk, b: Chunk) -> bool:
@@ -37,21 +43,47 @@ def near_duplicate(a: Chunk, b: Chunk) -> bool:
     return small >= 5 and len(ta & tb) / small >= NEAR_DUPLICATE
 
 
+def duplicate_pairs(data: IndexData, rows: list[int]) -> np.ndarray:
+    """near_duplicate for every pair of the rows at once: a (len(rows), len(rows)) bool matrix.
+
+    Term sets become rows of a 0/1 matrix, so every pair's shared terms are one product.
+    """
+    chunks = [data.chunks[r] for r in rows]
+    keys = [_term_keys(c.text) for c in chunks]
+    size = np.array([len(k) for k in keys], dtype=np.float32)
+    m = np.zeros((len(rows), 0), dtype=np.float32)
+    if rows and size.sum():
+        column = np.unique(np.concatenate(keys), return_inverse=True)[1]
+        m = np.zeros((len(rows), int(column.max()) + 1), dtype=np.float32)
+        m[np.repeat(np.arange(len(rows)), size.astype(np.int64)), column] = 1.0
+    shared = m @ m.T
+    small = np.minimum.outer(size, size)
+    dup = (small >= 5) & (shared >= NEAR_DUPLICATE * np.maximum(small, 1) - 1e-6)
+    # Pieces of one long glossary entry complement each other.
+    for i, a in enumerate(chunks):
+        if a.entry is not None:
+            for j, b in enumerate(chunks):
+                if b.doc == a.doc and b.entry == a.entry:
+                    dup[i, j] = False
+    return dup
+
+
 def merge_duplicates(data: IndexData, rows: list[int], limit: int) -> list[list[int]]:
     """Group the ranking into at most `limit` groups of near-duplicates, best-ranked first.
 
     Each group is ordered by rank; a later row that restates a group's member joins it.
     """
+    dup = duplicate_pairs(data, rows)
     groups: list[list[int]] = []
-    for row in rows:
-        chunk = data.chunks[row]
-        home = next(
-            (g for g in groups if any(near_duplicate(chunk, data.chunks[r]) for r in g)), None
-        )
-        if home is not None:
-            home.append(row)
+    group_of: dict[int, int] = {}  # position in rows -> its group
+    for i in range(len(rows)):
+        homes = [group_of[j] for j in np.flatnonzero(dup[i, :i]).tolist() if j in group_of]
+        if homes:  # the earliest group that holds a restatement of this row
+            group_of[i] = min(homes)
+            groups[group_of[i]].append(rows[i])
         elif len(groups) < limit:
-            groups.append([row])
+            group_of[i] = len(groups)
+            groups.append([rows[i]])
     return groups
 
 
@@ -70,7 +102,7 @@ def highlight_spans(data: IndexData, row: int, query_vector: np.ndarray) -> list
     if hi <= lo:
         return [(0, len(text))]
     spans = [(int(s), int(e)) for s, e in data.sentences[lo:hi, 1:]]
-    sims = data.sentence_vectors[lo:hi] @ query_vector
+    sims = np.asarray(data.sentence_vectors[lo:hi], dtype=np.float32) @ query_vector
     best = float(sims.max())
     picked = sorted(i for i in np.argsort(-sims)[:2] if sims[i] >= best - HIGHLIGHT_MARGIN)
     out: list[tuple[int, int]] = []

@@ -3,11 +3,13 @@
 Up to ANN_THRESHOLD rows the search is exact (IndexFlatIP). Above it, an inverted-file index (IVF)
 answers instead: measured in bench/bench_scale.py, exact search at 100k rows costs about 40 ms a
 query on two cores and grows linearly, while IVF with nprobe chosen for recall@10 ≥ 0.95 stays
-near a millisecond.
+near a millisecond. The IVF index stores float16 codes (half the memory of float32; scores
+differ by about 1e-3 and recall against exact search is measured the same way).
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,23 @@ def ivf_lists(n: int) -> int:
 def nprobe_for(nlist: int) -> int:
     """Lists to search: 64, or 1/32 of them when there are more (recall@10 ≥ 0.95 measured)."""
     return max(NPROBE, nlist // 32)
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Run a single query's search on one OpenMP thread.
+
+    Measured in bench/bench_library.py: with numpy's BLAS threads just used by the same question,
+    FAISS's thread team contends with them and a 10^4-row search takes ~9 ms instead of ~1 ms.
+    """
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 class DenseIndex:
@@ -45,7 +64,13 @@ class DenseIndex:
             index = faiss.IndexFlatIP(d)
         else:
             nlist = ivf_lists(n)
-            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexIVFScalarQuantizer(
+                faiss.IndexFlatIP(d),
+                d,
+                nlist,
+                faiss.ScalarQuantizer.QT_fp16,
+                faiss.METRIC_INNER_PRODUCT,
+            )
             sample = np.random.default_rng(0).choice(n, min(n, 50 * nlist), replace=False)
             index.train(vectors[np.sort(sample)])
             index.set_direct_map_type(faiss.DirectMap.Array)  # rows can be read back
@@ -73,15 +98,44 @@ class DenseIndex:
         k = min(k, self.size)
         if k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        scores, ids = self._index.search(
-            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k
-        )
+        with _one_thread():
+            scores, ids = self._index.search(
+                np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k
+            )
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
+
+    def search_within(
+        self, query: np.ndarray, k: int, ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, row ids) among the given rows only (a document filter)."""
+        import faiss
+
+        k = min(k, self.size, len(ids))
+        if k <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
+        if hasattr(self._index, "nprobe"):
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        with _one_thread():
+            scores, found = self._index.search(
+                np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params
+            )
+        keep = found[0] >= 0
+        return scores[0][keep], found[0][keep]
 
     def vector(self, row: int) -> np.ndarray:
         """The stored vector of one row."""
         return self._index.reconstruct(int(row))
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given rows, shape (len(ids), d)."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(ids)
 
     def vectors(self) -> np.ndarray:
         """All stored vectors, shape (n, d), for reuse in an incremental rebuild."""

@@ -18,18 +18,32 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return fused
 
 
-def min_max(scores: np.ndarray) -> np.ndarray:
-    """Scores rescaled to [0, 1]; all zeros when they are all equal."""
+def min_max(scores: np.ndarray, lo: float | None = None) -> np.ndarray:
+    """Scores rescaled to [0, 1] from `lo` (their minimum by default) to their maximum.
+
+    Scores below a given `lo` become 0; all zeros when the range is empty.
+    """
     scores = np.asarray(scores, dtype=np.float64)
     if scores.size == 0:
         return scores
-    lo, hi = scores.min(), scores.max()
-    return np.zeros_like(scores) if hi - lo <= 1e-12 else (scores - lo) / (hi - lo)
+    lo = scores.min() if lo is None else float(lo)
+    hi = scores.max()
+    if hi - lo <= 1e-12:
+        return np.zeros_like(scores)
+    return np.clip((scores - lo) / (hi - lo), 0.0, 1.0)
 
 
-def weighted_scores(dense: np.ndarray, lexical: np.ndarray, weight: float = 0.5) -> np.ndarray:
-    """Convex mix of min-max-normalised dense and lexical scores over the same rows."""
-    return weight * min_max(dense) + (1.0 - weight) * min_max(lexical)
+def weighted_scores(
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    weight: float = 0.5,
+    floors: tuple[float | None, float | None] = (None, None),
+) -> np.ndarray:
+    """Convex mix of min-max-normalised dense and lexical scores over the same rows.
+
+    `floors` (dense, lexical) replace each side's minimum as the bottom of its scale.
+    """
+    return weight * min_max(dense, floors[0]) + (1.0 - weight) * min_max(lexical, floors[1])
 
 
 def rank(scores: dict[int, float] | np.ndarray) -> list[int]:

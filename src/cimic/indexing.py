@@ -6,6 +6,7 @@ import contextlib
 import platform
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -203,11 +204,7 @@ def _build(
         )
 
     # Old rows per reusable document: chunk rows and their sentence rows.
-    old_rows: dict[str, list[int]] = {}
-    old_vectors = previous.dense.vectors() if reuse and previous else None
-    if reuse and previous:
-        for i, c in enumerate(previous.chunks):
-            old_rows.setdefault(c.doc, []).append(i)
+    old_rows = previous.chunks.rows_by_doc() if reuse and previous else {}
 
     chunks: list[Chunk] = []
     vectors: list[np.ndarray | None] = []
@@ -215,15 +212,18 @@ def _build(
     sent_vectors: list[np.ndarray | None] = []
     for doc in corpus.documents:
         if doc.doc in unchanged and doc.doc in old_rows and previous is not None:
-            for i in old_rows[doc.doc]:
+            rows = old_rows[doc.doc]
+            old_chunk_vectors = previous.dense.rows(rows)
+            for n, i in enumerate(rows.tolist()):
                 row = len(chunks)
                 chunks.append(previous.chunks[i])
-                vectors.append(old_vectors[i])
+                vectors.append(old_chunk_vectors[n])
                 lo, hi = int(previous.sentence_rows[i]), int(previous.sentence_rows[i + 1])
-                for j in range(lo, hi):
-                    _, s, e = previous.sentences[j]
-                    sentences.append((row, int(s), int(e)))
-                    sent_vectors.append(previous.sentence_vectors[j])
+                old_sentences = np.asarray(previous.sentences[lo:hi])
+                old_sentence_vectors = np.asarray(previous.sentence_vectors[lo:hi])
+                for (_, s, e), v in zip(old_sentences.tolist(), old_sentence_vectors, strict=True):
+                    sentences.append((row, s, e))
+                    sent_vectors.append(v)
             continue
         for chunk in chunk_document(doc):
             row = len(chunks)
@@ -249,12 +249,13 @@ def _build(
         np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
     )
     sent_matrix = (
-        np.vstack(sent_vectors).astype(np.float32)
+        np.vstack(sent_vectors).astype(np.float16)
         if sent_vectors
-        else np.zeros((0, dim), np.float32)
+        else np.zeros((0, dim), np.float16)
     )
-    sent_array = np.array(sentences, dtype=np.int64).reshape(-1, 3)
+    sent_array = np.array(sentences, dtype=np.int32).reshape(-1, 3)
     lexical = LexicalIndex.build([c.search_text for c in chunks])
+    per_doc = Counter(c.doc for c in chunks)
     manifest = {
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": {
@@ -273,7 +274,7 @@ def _build(
             d.doc: {
                 "sha256": d.sha256,
                 "title": d.title,
-                "chunks": sum(c.doc == d.doc for c in chunks),
+                "chunks": per_doc[d.doc],
             }
             for d in corpus.documents
         },

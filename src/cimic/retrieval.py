@@ -17,7 +17,9 @@ from .vocabulary import Vocabulary
 
 FUSION_METHODS = ("weighted", "rrf", "dense", "lexical")  # the last two: one side alone, to measure
 DEPTH = 50  # rows each side contributes to fusion
-FULL_SCAN = 20_000  # up to this many rows, every row is scored on both sides
+DENSE_SHARE = 4  # candidates: DEPTH * DENSE_SHARE rows from the dense side
+LEXICAL_SHARE = 4  # ... and DEPTH * LEXICAL_SHARE from the lexical side
+FILTER_EXACT = 20_000  # a document filter with up to this many rows scores all of them exactly
 # Chosen on the tuning half of eval/questions.jsonl (eval/README.md), confirmed on the held-out half.
 DENSE_WEIGHT = 0.7  # weighted fusion: share of the (min-max normalised) dense score
 SENTENCE_MIX = 0.75  # dense score: share given to the best-matching sentence of the chunk
@@ -25,7 +27,7 @@ NEIGHBOURS = 5  # lexical side: per question word, this many nearest corpus word
 NEIGHBOUR_COSINE = 0.5  # ... when their word vectors are at least this close
 NEIGHBOUR_WEIGHT = 0.5  # ... with this share of a question word's BM25 weight
 MAX_EMBEDDED_WORDS = 3  # question words unknown to the corpus embedded per question (shared with abstention, so cached)
-_BLOCK = 8_192  # word vectors compared per block (float16 on disk, float32 in the product: 12 MB)
+_BLOCK = 8_192  # sentence vectors compared per block (float16 on disk, float32 here: 12 MB)
 DEFINITION_BOOST = 0.3  # "What is X?": the entry defining X, as a share of the top fused score
 LIST_BOOST = 0.1  # "What are the seven …?": passages that enumerate
 LIST_LEAD_IN = 3.0  # ... scaled by the share of the question's terms their lead-in names
@@ -57,23 +59,27 @@ def sentence_aware(
 def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
     """Each row's best sentence cosine (-1 for a row without sentences).
 
-    When many rows are asked for (a full scan), every sentence is scored in one product and each
-    row takes the maximum of its run (np.maximum.reduceat); for a few candidates, row by row.
+    The rows' sentences are gathered in one read of the (memory-mapped, float16) sentence
+    vectors, scored in one product, and each row takes the maximum of its run.
     """
     out = np.full(len(rows), -1.0, dtype=np.float32)
     if not len(rows) or not len(data.sentence_vectors):
         return out
-    if len(rows) * 8 >= len(data.chunks):
-        starts, ends = data.sentence_rows[:-1], data.sentence_rows[1:]
-        has = ends > starts
-        best = np.full(len(data.chunks), -1.0, dtype=np.float32)
-        scores = np.asarray(data.sentence_vectors @ query_vector, dtype=np.float32)
-        best[has] = np.maximum.reduceat(scores, starts[has])
-        return best[rows]
-    for n, row in enumerate(rows):
-        lo, hi = data.sentence_rows[row], data.sentence_rows[row + 1]
-        if hi > lo:
-            out[n] = float((data.sentence_vectors[lo:hi] @ query_vector).max())
+    rows = np.asarray(rows, dtype=np.int64)
+    lo, hi = data.sentence_rows[rows], data.sentence_rows[rows + 1]
+    count = hi - lo
+    has = count > 0
+    if not has.any():
+        return out
+    first = np.cumsum(count) - count  # where each row's run starts in the gathered block
+    ids = np.repeat(lo - first, count) + np.arange(int(count.sum()))
+    q = np.asarray(query_vector, dtype=np.float32)
+    every = len(ids) == len(data.sentence_vectors)  # an exhaustive scan reads the array in order
+    scores = np.empty(len(ids), dtype=np.float32)
+    for a in range(0, len(ids), _BLOCK):  # float32 copies of at most _BLOCK rows at a time
+        part = slice(a, a + _BLOCK) if every else ids[a : a + _BLOCK]
+        scores[a : a + _BLOCK] = np.asarray(data.sentence_vectors[part], dtype=np.float32) @ q
+    out[has] = np.maximum.reduceat(scores, first[has])
     return out
 
 
@@ -100,10 +106,7 @@ def neighbour_terms(data: IndexData, query: str, encoder=None) -> tuple[str, ...
     if not vectors:
         return ()
     q = np.vstack(vectors).T  # (d, m)
-    sims = np.empty((len(data.word_vectors), q.shape[1]), dtype=np.float32)
-    for lo in range(0, len(data.word_vectors), _BLOCK):
-        block = np.asarray(data.word_vectors[lo : lo + _BLOCK], dtype=np.float32)
-        sims[lo : lo + len(block)] = block @ q
+    sims = data.word_vectors @ q
     own = set(terms(query))
     out: list[str] = []
     k = min(NEIGHBOURS + 1, len(sims))
@@ -157,6 +160,20 @@ def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, fl
     return out
 
 
+def _dense_candidates(
+    data: IndexData, query_vector: np.ndarray, allowed: np.ndarray | None, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The top `count` rows by chunk cosine (within the allowed rows): (scores, rows)."""
+    if allowed is None:
+        return data.dense.search(query_vector, count)
+    ids = np.flatnonzero(allowed)
+    if len(ids) <= FILTER_EXACT:  # a few documents: every one of their rows, exactly
+        cos = data.dense.rows(ids) @ query_vector
+        top = np.argsort(-cos, kind="stable")[:count]
+        return cos[top].astype(np.float32), ids[top]
+    return data.dense.search_within(query_vector, count, ids)
+
+
 def search(
     data: IndexData,
     query_vector: np.ndarray,
@@ -165,9 +182,13 @@ def search(
     docs: Collection[str] | None = None,
     depth: int = DEPTH,
     encoder=None,
+    exhaustive: bool = False,
 ) -> Candidates:
     """Rank chunk rows for a question (read once); `docs` restricts the search to those documents.
 
+    Only candidates are scored in full: the DEPTH * DENSE_SHARE rows nearest by chunk vector and
+    the DEPTH * LEXICAL_SHARE best BM25 rows (every row of a small index). `exhaustive` scores
+    every row instead, the reference that bench/bench_library.py measures the candidates against.
     `encoder` embeds question words the corpus lacks, to find their nearest corpus words.
     """
     if isinstance(question, str):
@@ -175,33 +196,42 @@ def search(
     query = question.text
     n = len(data.chunks)
     qterms = tuple(terms(query))
-    allowed = np.array([c.doc in docs for c in data.chunks], dtype=bool) if docs else None
+    allowed = data.chunks.doc_mask(docs) if docs else None
     # The lexical side also searches the other form of each acronym and corrected typos.
     lex_all = data.lexical.scores(qterms + tuple(data.vocabulary.expand(query)))
     near = neighbour_terms(data, query, encoder)
     if near:
         lex_all = lex_all + NEIGHBOUR_WEIGHT * data.lexical.scores(near)
-    if n <= FULL_SCAN or allowed is not None:
-        d_scores, d_ids = data.dense.search(query_vector, n)
-        rows = np.arange(n)
-        chunk_cos = np.zeros(n, dtype=np.float32)
-        chunk_cos[d_ids] = d_scores
-    else:  # large index: score the union of both sides' top rows only
-        d_scores, d_ids = data.dense.search(query_vector, depth * 4)
-        lex_top = np.argpartition(-lex_all, depth)[:depth]
-        rows = np.unique(np.concatenate([d_ids, lex_top]))
-        chunk_cos = np.zeros(n, dtype=np.float32)
-        chunk_cos[d_ids] = d_scores
-        missing = np.setdiff1d(rows, d_ids)
-        if len(missing):
-            vecs = np.vstack([data.dense.vector(int(i)) for i in missing])
-            chunk_cos[missing] = vecs @ query_vector
-        chunk_cos = chunk_cos[rows]
     if allowed is not None:
-        rows = rows[allowed[rows]]
-        chunk_cos = chunk_cos[rows] if len(chunk_cos) == n else chunk_cos
+        lex_all = np.where(allowed, lex_all, 0.0)
+    if exhaustive:
+        rows = np.arange(n) if allowed is None else np.flatnonzero(allowed)
+        chunk_cos = data.dense.rows(rows) @ query_vector if len(rows) else np.zeros(0, np.float32)
+        least = chunk_cos
+    else:
+        d_scores, d_ids = _dense_candidates(data, query_vector, allowed, depth * DENSE_SHARE)
+        least = -_dense_candidates(data, -query_vector, allowed, 1)[0]  # the farthest row
+        m = min(depth * LEXICAL_SHARE, n)
+        lex_top = np.argpartition(-lex_all, m - 1)[:m] if n else np.zeros(0, int)
+        lex_top = lex_top[lex_all[lex_top] > 0]
+        rows = np.union1d(d_ids, lex_top).astype(np.int64)
+        cos = dict(zip(d_ids.tolist(), d_scores.tolist(), strict=True))
+        missing = np.array([r for r in rows.tolist() if r not in cos], dtype=np.int64)
+        if len(missing):
+            found = (data.dense.rows(missing) @ query_vector).tolist()
+            cos.update(zip(missing.tolist(), found, strict=True))
+        chunk_cos = np.array([cos[r] for r in rows.tolist()], dtype=np.float32)
     dense = sentence_aware(chunk_cos, _best_sentence(data, rows, query_vector))
     lexical = lex_all[rows]
+    # Each side's scale starts at its least score over every row, the same whether every row or
+    # only candidates are scored: for BM25 the least of all rows' scores; for the dense side the
+    # least chunk cosine, found by searching for the question's opposite (exact below
+    # ANN_THRESHOLD rows; IVF probes the lists nearest that opposite, where the least lies).
+    lex_pool = lex_all if allowed is None else lex_all[allowed]
+    floors = (
+        float(least.min()) if len(least) else None,
+        float(lex_pool.min()) if len(lex_pool) else None,
+    )
     if fusion == "rrf":
         dense_rank = [int(rows[i]) for i in np.argsort(-dense, kind="stable")[:depth]]
         lex_rank = [
@@ -210,14 +240,14 @@ def search(
         fused = reciprocal_rank_fusion([dense_rank, lex_rank])
     else:
         weight = {"dense": 1.0, "lexical": 0.0}.get(fusion, DENSE_WEIGHT)
-        mixed = weighted_scores(dense, lexical, weight)
+        mixed = weighted_scores(dense, lexical, weight, floors)
         top = np.argsort(-mixed, kind="stable")[: depth * 2]
         fused = {int(rows[i]): float(mixed[i]) for i in top}
     top = max(fused.values(), default=0.0)
     for row, extra in boosts(data, question, list(fused)).items():
         fused[row] += extra * top
     ranked = rank(fused)
-    pos = {int(r): i for i, r in enumerate(rows)}
+    pos = {int(r): i for i, r in enumerate(rows.tolist())}
     return Candidates(
         ranked,
         fused,

@@ -5,8 +5,15 @@ Layout::
     index/CURRENT            name of the published generation (replaced atomically)
     index/gen-<id>/          one complete, verified build
         manifest.json        what built it, per-document hashes, per-file SHA-256
-        chunks.json documents.json dense.faiss sentences.npy sentence_vectors.npy vocabulary.json
-        word_vectors.npy bm25/
+        documents.json       every document's text (the one copy of it) and metadata
+        chunks.npz chunk_strings.json   the chunk table: spans into the texts, metadata as columns
+        dense.faiss          chunk vectors (exact below ANN_THRESHOLD rows, IVF with float16 above)
+        sentences.npy        (m, 3) int32: chunk row, start, end of each sentence inside its chunk
+        sentence_vectors.npy (m, d) float16, memory-mapped: only the rows a question reads are loaded
+        vocabulary.json word_vectors.npy bm25/
+
+Serving memory is about the documents' text, the BM25 matrix and the chunk vectors; sentence
+vectors stay on disk until read (measured in bench/bench_library.py).
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +40,7 @@ from .lexical import LexicalIndex
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
-FORMAT_VERSION = 3  # 3: word vectors of the vocabulary (abstention evidence)
+FORMAT_VERSION = 4  # 4: chunk table as columns, float16 memory-mapped sentence vectors
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -42,16 +51,160 @@ class IndexData:
 
     path: Path
     manifest: dict
-    chunks: list[Chunk]
+    chunks: ChunkTable
     documents: dict[str, Document]
     dense: DenseIndex
     lexical: LexicalIndex
-    sentences: np.ndarray  # (m, 3) int64 rows: chunk id, start, end (offsets inside the chunk)
-    sentence_vectors: np.ndarray  # (m, d) float32
+    sentences: np.ndarray  # (m, 3) int32 rows: chunk id, start, end (offsets inside the chunk)
+    sentence_vectors: np.ndarray  # (m, d) float16, memory-mapped
     sentence_rows: np.ndarray  # (n + 1,) int64: sentences of chunk i are rows [i, i+1)
     vocabulary: Vocabulary
-    word_vectors: np.ndarray | None = None  # (w, d) float16, rows = vocabulary.vector_words
+    word_vectors: np.ndarray | None = None  # (w, d) float32, rows = vocabulary.vector_words
     word_index: dict[str, int] = field(default_factory=dict)
+
+
+_STRING_FIELDS = ("section", "kind", "source", "para", "keywords")  # indexes into a string table
+_INT_FIELDS = ("entry", "page", "page_end")  # -1 stands for None
+_KEYWORD_SEP = "\x1f"
+
+
+class ChunkTable(Sequence[Chunk]):
+    """The index's chunks as numpy columns; a Chunk is made when one is read.
+
+    A chunk's text is its span of its document's text (the chunker's contract), so the text is
+    held once, in the documents. About 50 bytes a row beside it, against some 2 KB for a list of
+    Chunk objects with their own copies of the text.
+    """
+
+    def __init__(
+        self,
+        columns: dict[str, np.ndarray],
+        strings: list[str],
+        doc_names: list[str],
+        documents: dict[str, Document],
+    ):
+        self.columns = columns
+        self.strings = strings
+        self.doc_names = doc_names
+        self._texts = [documents[d].text for d in doc_names]
+        self._doc_number = {d: i for i, d in enumerate(doc_names)}
+        self._recent = lru_cache(maxsize=4_096)(self._make)  # a question reads a few hundred rows
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[Chunk], documents: dict[str, Document]) -> ChunkTable:
+        """Columns of a list of chunks; ValueError when a chunk is not its document's span."""
+        doc_names = list(dict.fromkeys(c.doc for c in chunks))
+        number = {d: i for i, d in enumerate(doc_names)}
+        table: dict[str, int] = {}
+
+        def code(value: str | None) -> int:
+            return -1 if value is None else table.setdefault(value, len(table))
+
+        n = len(chunks)
+        cols = {
+            "doc": np.empty(n, np.int32),
+            "start": np.empty(n, np.int64),
+            "end": np.empty(n, np.int64),
+            "nato_agreed": np.empty(n, np.bool_),
+            **{f: np.empty(n, np.int32) for f in _STRING_FIELDS + _INT_FIELDS},
+        }
+        for i, c in enumerate(chunks):
+            if documents[c.doc].text[c.start : c.end] != c.text:
+                raise ValueError(f"chunk {i} of {c.doc} is not the span {c.start}-{c.end} of it")
+            cols["doc"][i], cols["start"][i], cols["end"][i] = number[c.doc], c.start, c.end
+            cols["nato_agreed"][i] = c.nato_agreed
+            cols["section"][i], cols["kind"][i] = code(c.section), code(c.kind)
+            cols["source"][i], cols["para"][i] = code(c.source), code(c.para)
+            cols["keywords"][i] = code(_KEYWORD_SEP.join(c.keywords)) if c.keywords else -1
+            for f in _INT_FIELDS:
+                value = getattr(c, f)
+                cols[f][i] = -1 if value is None else value
+        return cls(cols, list(table), doc_names, documents)
+
+    def save(self, directory: Path) -> None:
+        """Write chunks.npz and chunk_strings.json."""
+        with open(directory / "chunks.npz", "wb") as f:
+            np.savez(f, **self.columns)
+        _write_json(
+            directory / "chunk_strings.json", {"docs": self.doc_names, "strings": self.strings}
+        )
+
+    @classmethod
+    def load(cls, directory: Path, documents: dict[str, Document]) -> ChunkTable:
+        """Read what save wrote; the documents supply the texts."""
+        meta = json.loads((directory / "chunk_strings.json").read_text(encoding="utf-8"))
+        with np.load(directory / "chunks.npz", allow_pickle=False) as z:
+            columns = {k: z[k] for k in z.files}
+        missing = {"doc", "start", "end", "nato_agreed", *_STRING_FIELDS, *_INT_FIELDS} - set(
+            columns
+        )
+        if missing or len({len(c) for c in columns.values()}) > 1:
+            raise ValueError(f"chunk table lacks or misaligns {sorted(missing) or 'columns'}")
+        unknown = [d for d in meta["docs"] if d not in documents]
+        if unknown:
+            raise ValueError(f"chunk table names documents not in documents.json: {unknown[:3]}")
+        return cls(columns, meta["strings"], meta["docs"], documents)
+
+    def __len__(self) -> int:
+        return len(self.columns["start"])
+
+    def _string(self, field_name: str, i: int) -> str | None:
+        k = int(self.columns[field_name][i])
+        return None if k < 0 else self.strings[k]
+
+    def __getitem__(self, i):  # noqa: D105 - Sequence protocol
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._recent(i)
+
+    def _make(self, i: int) -> Chunk:
+        c = self.columns
+        d = int(c["doc"][i])
+        start, end = int(c["start"][i]), int(c["end"][i])
+        ints = {f: (None if c[f][i] < 0 else int(c[f][i])) for f in _INT_FIELDS}
+        keywords = self._string("keywords", i)
+        return Chunk(
+            doc=self.doc_names[d],
+            start=start,
+            end=end,
+            text=self._texts[d][start:end],
+            section=self._string("section", i),
+            kind=self._string("kind", i) or "paragraph",
+            source=self._string("source", i),
+            keywords=tuple(keywords.split(_KEYWORD_SEP)) if keywords else (),
+            nato_agreed=bool(c["nato_agreed"][i]),
+            para=self._string("para", i),
+            **ints,
+        )
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self[i] for i in range(len(self)))
+
+    def text(self, i: int) -> str:
+        """The text of row i, without making the whole Chunk."""
+        c = self.columns
+        return self._texts[int(c["doc"][i])][int(c["start"][i]) : int(c["end"][i])]
+
+    def doc_of(self, i: int) -> str:
+        """The document of row i."""
+        return self.doc_names[int(self.columns["doc"][i])]
+
+    def doc_mask(self, docs: Collection[str]) -> np.ndarray:
+        """Boolean mask of the rows whose document is in docs."""
+        wanted = [self._doc_number[d] for d in docs if d in self._doc_number]
+        return np.isin(self.columns["doc"], np.asarray(wanted, dtype=np.int32))
+
+    def rows_by_doc(self) -> dict[str, np.ndarray]:
+        """Each document's rows, in order."""
+        order = np.argsort(self.columns["doc"], kind="stable")
+        counts = np.bincount(self.columns["doc"], minlength=len(self.doc_names))
+        parts = np.split(order, np.cumsum(counts)[:-1])
+        return {d: parts[i] for i, d in enumerate(self.doc_names)}
 
 
 def _sha256_file(path: Path) -> str:
@@ -85,7 +238,7 @@ def _write_json(path: Path, data) -> None:
 def write_generation(
     index_dir: Path,
     manifest: dict,
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     documents: dict[str, Document],
     vectors: np.ndarray,
     lexical: LexicalIndex,
@@ -102,11 +255,14 @@ def write_generation(
     tmp = index_dir / f".building-{gen_id}"
     tmp.mkdir()
     try:
-        _write_json(tmp / "chunks.json", [asdict(c) for c in chunks])
+        table = (
+            chunks if isinstance(chunks, ChunkTable) else ChunkTable.from_chunks(chunks, documents)
+        )
+        table.save(tmp)
         _write_json(tmp / "documents.json", {k: asdict(d) for k, d in documents.items()})
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
-        np.save(tmp / "sentences.npy", sentences.astype(np.int64))
-        np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
+        np.save(tmp / "sentences.npy", sentences.astype(np.int32))
+        np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float16))
         _write_json(tmp / "vocabulary.json", vocabulary.to_dict())
         dim = vectors.shape[1] if vectors.ndim == 2 else 0
         words = np.zeros((0, dim), np.float16) if word_vectors is None else word_vectors
@@ -271,8 +427,6 @@ def load_generation(gen: Path) -> IndexData:
     """Verify and load one generation into memory."""
     manifest = verify_generation(gen)
     try:
-        raw_chunks = json.loads((gen / "chunks.json").read_text(encoding="utf-8"))
-        chunks = [Chunk(**{**c, "keywords": tuple(c["keywords"])}) for c in raw_chunks]
         raw_docs = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
         documents = {
             k: Document(
@@ -285,12 +439,15 @@ def load_generation(gen: Path) -> IndexData:
             )
             for k, d in raw_docs.items()
         }
+        del raw_docs
+        chunks = ChunkTable.load(gen, documents)
         dense = DenseIndex.load(gen / "dense.faiss")
         lexical = LexicalIndex.load(gen / "bm25", len(chunks))
-        sentences = np.load(gen / "sentences.npy", allow_pickle=False)
-        sentence_vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False)
+        sentences = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        sentence_vectors = np.load(gen / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
         vocabulary = Vocabulary(**json.loads((gen / "vocabulary.json").read_text(encoding="utf-8")))
-        word_vectors = np.load(gen / "word_vectors.npy", mmap_mode="r", allow_pickle=False)
+        # float32 in memory (a vocabulary, not a library: ~1.5 KB a word), one product a question.
+        word_vectors = np.load(gen / "word_vectors.npy", allow_pickle=False).astype(np.float32)
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file means the same to the user
@@ -306,7 +463,7 @@ def load_generation(gen: Path) -> IndexData:
             f"index files in {gen} disagree in size; run `cimic index` to rebuild"
         )
     counts = (
-        np.bincount(sentences[:, 0], minlength=len(chunks))
+        np.bincount(np.asarray(sentences[:, 0]), minlength=len(chunks))
         if len(sentences)
         else np.zeros(len(chunks))
     )

@@ -1,0 +1,138 @@
+"""Library-scale storage and search: the chunk table, float16 memory-mapped sentence vectors, and
+candidate scoring against the exhaustive reference (speed and memory are measured in
+bench/bench_library.py, not here)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cimic import Assistant
+from cimic import retrieval as retrieval_module
+from cimic.chunking import chunk_document
+from cimic.documents import load_corpus
+from cimic.embedding import HashingEncoder
+from cimic.retrieval import search
+from cimic.store import ChunkTable, current_generation, load_generation
+from cimic.types import Chunk
+
+from .conftest import CORPUS, write_corpus
+
+WORDS = [
+    "convoy",
+    "ferry",
+    "bridge",
+    "ration",
+    "clinic",
+    "school",
+    "water",
+    "shelter",
+    "liaison",
+    "mayor",
+    "police",
+    "market",
+    "harvest",
+    "fuel",
+    "radio",
+    "curfew",
+    "patrol",
+    "refugee",
+    "census",
+    "vaccine",
+    "generator",
+    "road",
+    "village",
+    "council",
+    "well",
+]
+
+
+def _library(root: Path, docs: int = 30, paras: int = 20) -> Path:
+    """Documents of numbered paragraphs of random words: many rows, little repetition."""
+    rng = random.Random(7)
+    files = {}
+    for d in range(docs):
+        body = []
+        for p in range(paras):
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 30)))
+            body.append(f"Paragraph {d}.{p} tells of {words}. The {rng.choice(WORDS)} ends it.")
+        files[f"doc{d:02d}.txt"] = "\n\n".join(body) + "\n"
+    return write_corpus(root, files)
+
+
+def test_chunk_table_round_trips_every_field(tmp_path: Path):
+    corpus = load_corpus(CORPUS)
+    chunks = [c for d in corpus.documents for c in chunk_document(d)]
+    table = ChunkTable.from_chunks(chunks, corpus.by_doc())
+    table.save(tmp_path)
+    loaded = ChunkTable.load(tmp_path, corpus.by_doc())
+    assert len(loaded) == len(chunks) and list(loaded) == chunks
+    assert loaded[-1] == chunks[-1] and loaded[2:4] == chunks[2:4]
+    assert any(c.keywords for c in loaded) and any(c.kind == "glossary" for c in loaded)
+    doc = chunks[0].doc
+    mask = loaded.doc_mask([doc, "not-indexed.txt"])
+    assert mask.sum() == sum(c.doc == doc for c in chunks)
+    assert [loaded.text(i) for i in range(3)] == [c.text for c in chunks[:3]]
+    assert loaded.rows_by_doc()[doc].tolist() == [i for i, c in enumerate(chunks) if c.doc == doc]
+    with pytest.raises(IndexError):
+        loaded[len(chunks)]
+
+
+def test_chunk_table_refuses_a_chunk_that_is_not_its_documents_span():
+    corpus = load_corpus(CORPUS)
+    doc = corpus.documents[0]
+    wrong = Chunk(doc=doc.doc, start=0, end=10, text="not the text")
+    with pytest.raises(ValueError, match="not the span"):
+        ChunkTable.from_chunks([wrong], corpus.by_doc())
+
+
+def test_sentence_vectors_are_float16_on_disk_and_memory_mapped(tmp_path: Path):
+    corpus = _library(tmp_path / "corpus", docs=3, paras=5)
+    Assistant.open(corpus, tmp_path / "index", encoder=HashingEncoder(dim=64))
+    data = load_generation(current_generation(tmp_path / "index"))
+    assert isinstance(data.sentence_vectors, np.memmap)
+    assert data.sentence_vectors.dtype == np.float16 and data.sentences.dtype == np.int32
+    assert len(data.sentences) == int(data.sentence_rows[-1]) > 0
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("library")
+    corpus = _library(root / "corpus")
+    return Assistant.open(corpus, root / "index", encoder=HashingEncoder(dim=64))
+
+
+def test_candidates_agree_with_the_exhaustive_scan(library):
+    data = library.current()
+    assert len(data.chunks) > retrieval_module.DEPTH * (retrieval_module.DENSE_SHARE + 1)
+    rng = random.Random(3)
+    agree = []
+    for _ in range(20):
+        question = " ".join(rng.sample(WORDS, 4))
+        v = library.encoder.embed_query(question)
+        fast = search(data, v, question).rows[:5]
+        full = search(data, v, question, exhaustive=True).rows[:5]
+        agree.append(len(set(fast) & set(full)) / 5)
+        assert fast[0] == full[0], question
+    assert np.mean(agree) >= 0.9
+
+
+def test_an_exact_passage_is_found_first(library):
+    data = library.current()
+    for row in (0, 123, len(data.chunks) - 1):
+        text = data.chunks.text(row)
+        assert search(data, library.encoder.embed_query(text), text).rows[0] == row
+
+
+@pytest.mark.parametrize("exact_upto", [retrieval_module.FILTER_EXACT, 0])
+def test_a_document_filter_returns_only_its_rows(library, monkeypatch, exact_upto: int):
+    """Both ways of filtering: every row of the documents scored, or FAISS with an id selector."""
+    monkeypatch.setattr(retrieval_module, "FILTER_EXACT", exact_upto)
+    data = library.current()
+    docs = {"doc03.txt", "doc17.txt"}
+    question = "convoy ferry bridge"
+    cands = search(data, library.encoder.embed_query(question), question, docs=docs)
+    assert cands.rows and {data.chunks.doc_of(r) for r in cands.rows} <= docs
