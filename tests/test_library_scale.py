@@ -16,7 +16,7 @@ from cimic.chunking import chunk_document
 from cimic.documents import load_corpus
 from cimic.embedding import HashingEncoder
 from cimic.retrieval import search
-from cimic.store import ChunkTable, current_generation, load_generation
+from cimic.store import ChunkTable, QuantizedVectors, current_generation, load_generation
 from cimic.types import Chunk
 
 from .conftest import CORPUS, write_corpus
@@ -89,13 +89,30 @@ def test_chunk_table_refuses_a_chunk_that_is_not_its_documents_span():
         ChunkTable.from_chunks([wrong], corpus.by_doc())
 
 
-def test_sentence_vectors_are_float16_on_disk_and_memory_mapped(tmp_path: Path):
+def test_sentence_vectors_are_int8_codes_memory_mapped(tmp_path: Path):
     corpus = _library(tmp_path / "corpus", docs=3, paras=5)
-    Assistant.open(corpus, tmp_path / "index", encoder=HashingEncoder(dim=64))
+    encoder = HashingEncoder(dim=64)
+    Assistant.open(corpus, tmp_path / "index", encoder=encoder)
     data = load_generation(current_generation(tmp_path / "index"))
-    assert isinstance(data.sentence_vectors, np.memmap)
-    assert data.sentence_vectors.dtype == np.float16 and data.sentences.dtype == np.int32
-    assert len(data.sentences) == int(data.sentence_rows[-1]) > 0
+    codes = data.sentence_vectors.codes
+    assert isinstance(codes, np.memmap) and codes.dtype == np.int8
+    assert data.sentences.dtype == np.int32
+    assert len(data.sentences) == len(data.sentence_vectors) == int(data.sentence_rows[-1]) > 0
+    chunk, start, end = (int(x) for x in data.sentences[7])
+    exact = encoder.embed_documents([data.chunks.text(chunk)[start:end]])[0]
+    assert abs(float(data.sentence_vectors[7] @ exact) - 1.0) < 2e-3
+
+
+def test_quantized_vectors_are_close_and_requantize_to_themselves():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 384)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    q = QuantizedVectors.quantize(x)
+    back = q[np.arange(300)]
+    assert np.abs((back * x).sum(axis=1) - 1.0).max() < 2e-3
+    again = QuantizedVectors.quantize(back)
+    assert np.array_equal(again.codes, q.codes) and np.allclose(again.scales, q.scales)
+    assert np.allclose(q[5], back[5]) and q[10:12].shape == (2, 384)
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +153,25 @@ def test_a_document_filter_returns_only_its_rows(library, monkeypatch, exact_upt
     question = "convoy ferry bridge"
     cands = search(data, library.encoder.embed_query(question), question, docs=docs)
     assert cands.rows and {data.chunks.doc_of(r) for r in cands.rows} <= docs
+
+
+def test_an_incremental_rebuild_stores_the_vectors_a_full_build_would(tmp_path: Path):
+    """Reused rows are copied to their new places: vectors equal a fresh build's, row by row."""
+    from cimic.indexing import build_index
+
+    corpus = _library(tmp_path / "corpus", docs=6, paras=8)
+    encoder = HashingEncoder(dim=64)
+    build_index(corpus, tmp_path / "index", encoder)
+    previous = load_generation(current_generation(tmp_path / "index"))
+    (corpus / "doc02.txt").write_text("A new paragraph about the ferry.\n\nAnd one more.\n")
+    (corpus / "doc04.txt").unlink()
+    report = build_index(corpus, tmp_path / "index", encoder, previous)
+    assert not report.full and 0 < report.chunks_embedded < report.chunks
+    build_index(corpus, tmp_path / "fresh", encoder)
+    inc = load_generation(current_generation(tmp_path / "index"))
+    fresh = load_generation(current_generation(tmp_path / "fresh"))
+    assert list(inc.chunks) == list(fresh.chunks)
+    assert np.array_equal(np.asarray(inc.sentences), np.asarray(fresh.sentences))
+    assert np.allclose(inc.dense.vectors(), fresh.dense.vectors(), atol=1e-6)
+    assert np.array_equal(inc.sentence_vectors.codes, fresh.sentence_vectors.codes)
+    assert np.array_equal(inc.sentence_vectors.scales, fresh.sentence_vectors.scales)

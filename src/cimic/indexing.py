@@ -22,6 +22,7 @@ from .errors import CimicError
 from .lexical import LexicalIndex
 from .store import (
     IndexData,
+    QuantizedVectors,
     build_lock,
     current_generation,
     load_generation,
@@ -30,6 +31,8 @@ from .store import (
 )
 from .types import Chunk
 from .vocabulary import Vocabulary
+
+EMBED_BATCH = 65_536  # texts embedded per call during a build (bounds the memory of a large build)
 
 
 @dataclass(frozen=True)
@@ -203,57 +206,63 @@ def _build(
             published=False,
         )
 
-    # Old rows per reusable document: chunk rows and their sentence rows.
+    # New rows, each either reused from the previous generation (its vectors copied) or embedded.
     old_rows = previous.chunks.rows_by_doc() if reuse and previous else {}
-
     chunks: list[Chunk] = []
-    vectors: list[np.ndarray | None] = []
+    chunk_from: list[int] = []  # per new chunk row: its old row, or -1 when it is embedded
     sentences: list[tuple[int, int, int]] = []
-    sent_vectors: list[np.ndarray | None] = []
+    sentence_from: list[int] = []  # per new sentence: its old sentence row, or -1
     for doc in corpus.documents:
         if doc.doc in unchanged and doc.doc in old_rows and previous is not None:
-            rows = old_rows[doc.doc]
-            old_chunk_vectors = previous.dense.rows(rows)
-            for n, i in enumerate(rows.tolist()):
+            for i in old_rows[doc.doc].tolist():
                 row = len(chunks)
                 chunks.append(previous.chunks[i])
-                vectors.append(old_chunk_vectors[n])
+                chunk_from.append(i)
                 lo, hi = int(previous.sentence_rows[i]), int(previous.sentence_rows[i + 1])
-                old_sentences = np.asarray(previous.sentences[lo:hi])
-                old_sentence_vectors = np.asarray(previous.sentence_vectors[lo:hi])
-                for (_, s, e), v in zip(old_sentences.tolist(), old_sentence_vectors, strict=True):
+                for j, (_, s, e) in enumerate(np.asarray(previous.sentences[lo:hi]).tolist()):
                     sentences.append((row, s, e))
-                    sent_vectors.append(v)
+                    sentence_from.append(lo + j)
             continue
         for chunk in chunk_document(doc):
             row = len(chunks)
             chunks.append(chunk)
-            vectors.append(None)
+            chunk_from.append(-1)
             for s, e in sentence_spans(chunk.text):
                 sentences.append((row, s, e))
-                sent_vectors.append(None)
-
-    todo_chunks = [i for i, v in enumerate(vectors) if v is None]
-    todo_sents = [j for j, v in enumerate(sent_vectors) if v is None]
-    texts = [chunks[i].embed_text for i in todo_chunks] + [
-        chunks[sentences[j][0]].text[sentences[j][1] : sentences[j][2]] for j in todo_sents
-    ]
-    embedded = encoder.embed_documents(texts, _progress_bar(len(texts), progress))
-    for n, i in enumerate(todo_chunks):
-        vectors[i] = embedded[n]
-    for n, j in enumerate(todo_sents):
-        sent_vectors[j] = embedded[len(todo_chunks) + n]
+                sentence_from.append(-1)
 
     dim = encoder.dim
-    chunk_matrix = (
-        np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
-    )
-    sent_matrix = (
-        np.vstack(sent_vectors).astype(np.float16)
-        if sent_vectors
-        else np.zeros((0, dim), np.float16)
-    )
+    chunk_matrix = np.zeros((len(chunks), dim), np.float32)
+    sent_matrix = QuantizedVectors.empty(len(sentences), dim)
+    chunk_old = np.asarray(chunk_from, dtype=np.int64)
+    sent_old = np.asarray(sentence_from, dtype=np.int64)
+    if previous is not None and (chunk_old >= 0).any():
+        kept = np.flatnonzero(chunk_old >= 0)
+        chunk_matrix[kept] = previous.dense.rows(chunk_old[kept])
+        kept = np.flatnonzero(sent_old >= 0)
+        sent_matrix.codes[kept] = previous.sentence_vectors.codes[sent_old[kept]]
+        sent_matrix.scales[kept] = previous.sentence_vectors.scales[sent_old[kept]]
+    todo_chunks = np.flatnonzero(chunk_old < 0)
+    todo_sents = np.flatnonzero(sent_old < 0)
+    # Embedded a batch at a time, straight into the matrices: no list of a library's vectors.
+    todo = [(True, int(i)) for i in todo_chunks] + [(False, int(j)) for j in todo_sents]
+    bar = _progress_bar(len(todo), progress)
+    for lo in range(0, len(todo), EMBED_BATCH):
+        part = todo[lo : lo + EMBED_BATCH]
+        texts = [
+            chunks[i].embed_text
+            if is_chunk
+            else chunks[sentences[i][0]].text[sentences[i][1] : sentences[i][2]]
+            for is_chunk, i in part
+        ]
+        embedded = encoder.embed_documents(texts, bar)
+        at_chunks = [n for n, (is_chunk, _) in enumerate(part) if is_chunk]
+        at_sents = [n for n, (is_chunk, _) in enumerate(part) if not is_chunk]
+        chunk_matrix[[part[n][1] for n in at_chunks]] = embedded[at_chunks]
+        sent_matrix.put([part[n][1] for n in at_sents], embedded[at_sents])
+    del todo
     sent_array = np.array(sentences, dtype=np.int32).reshape(-1, 3)
+    del sentences, sentence_from
     lexical = LexicalIndex.build([c.search_text for c in chunks])
     per_doc = Counter(c.doc for c in chunks)
     manifest = {
@@ -283,7 +292,7 @@ def _build(
         "counts": {
             "documents": len(corpus.documents),
             "chunks": len(chunks),
-            "sentences": len(sentences),
+            "sentences": len(sent_array),
         },
         "versions": _versions(),
     }

@@ -9,7 +9,8 @@ Layout::
         chunks.npz chunk_strings.json   the chunk table: spans into the texts, metadata as columns
         dense.faiss          chunk vectors (exact below ANN_THRESHOLD rows, IVF with float16 above)
         sentences.npy        (m, 3) int32: chunk row, start, end of each sentence inside its chunk
-        sentence_vectors.npy (m, d) float16, memory-mapped: only the rows a question reads are loaded
+        sentence_vectors.npy (m, d) int8 codes, memory-mapped: only the rows a question reads are loaded
+        sentence_scales.npy  (m,) float32: each sentence vector is its codes times its scale
         vocabulary.json word_vectors.npy bm25/
 
 Serving memory is about the documents' text, the BM25 matrix and the chunk vectors; sentence
@@ -40,7 +41,7 @@ from .lexical import LexicalIndex
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
-FORMAT_VERSION = 4  # 4: chunk table as columns, float16 memory-mapped sentence vectors
+FORMAT_VERSION = 4  # 4: chunk table as columns, int8 memory-mapped sentence vectors
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -56,7 +57,7 @@ class IndexData:
     dense: DenseIndex
     lexical: LexicalIndex
     sentences: np.ndarray  # (m, 3) int32 rows: chunk id, start, end (offsets inside the chunk)
-    sentence_vectors: np.ndarray  # (m, d) float16, memory-mapped
+    sentence_vectors: QuantizedVectors  # (m, d), int8 codes memory-mapped; rows read as float32
     sentence_rows: np.ndarray  # (n + 1,) int64: sentences of chunk i are rows [i, i+1)
     vocabulary: Vocabulary
     word_vectors: np.ndarray | None = None  # (w, d) float32, rows = vocabulary.vector_words
@@ -207,6 +208,68 @@ class ChunkTable(Sequence[Chunk]):
         return {d: parts[i] for i, d in enumerate(self.doc_names)}
 
 
+class QuantizedVectors:
+    """Unit vectors as int8 codes with one float32 scale per row (a quarter of float32's bytes).
+
+    Reading rows (an index, slice or array of indexes) gives float32 vectors; a cosine moves by
+    about 1e-3 at most. Quantizing what was read gives the same codes again, so vectors reused
+    by an incremental rebuild do not drift.
+    """
+
+    def __init__(self, codes: np.ndarray, scales: np.ndarray):
+        self.codes = codes
+        self.scales = scales
+
+    @classmethod
+    def quantize(cls, vectors: np.ndarray) -> QuantizedVectors:
+        """Codes and scales of an (m, d) float array."""
+        codes = np.empty(vectors.shape, dtype=np.int8)
+        scales = np.ones(len(vectors), dtype=np.float32)
+        for lo in range(0, len(vectors), 65_536):  # in blocks: no float copy of a whole library
+            block = np.asarray(vectors[lo : lo + 65_536], dtype=np.float32)
+            top = np.abs(block).max(axis=1) / 127.0 if block.size else np.zeros(len(block))
+            scale = np.where(top > 0, top, 1.0).astype(np.float32)
+            codes[lo : lo + len(block)] = np.clip(np.rint(block / scale[:, None]), -127, 127)
+            scales[lo : lo + len(block)] = scale
+        return cls(codes, scales)
+
+    @classmethod
+    def empty(cls, rows: int, dim: int) -> QuantizedVectors:
+        """Room for rows vectors, filled by put (zeros until then)."""
+        return cls(np.zeros((rows, dim), np.int8), np.ones(rows, np.float32))
+
+    def put(self, rows, vectors: np.ndarray) -> None:
+        """Quantize vectors into the given rows."""
+        q = QuantizedVectors.quantize(vectors)
+        self.codes[rows] = q.codes
+        self.scales[rows] = q.scales
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(rows, dimension), like an array's."""
+        return tuple(self.codes.shape)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return np.asarray(self.codes[rows], dtype=np.float32) * self.scales[rows][..., None]
+
+    def save(self, directory: Path, name: str) -> None:
+        """Write <name>_vectors.npy (codes) and <name>_scales.npy."""
+        np.save(directory / f"{name}_vectors.npy", self.codes)
+        np.save(directory / f"{name}_scales.npy", self.scales)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> QuantizedVectors:
+        """Memory-map the codes, read the scales."""
+        codes = np.load(directory / f"{name}_vectors.npy", mmap_mode="r", allow_pickle=False)
+        scales = np.load(directory / f"{name}_scales.npy", allow_pickle=False)
+        if codes.dtype != np.int8 or scales.shape != codes.shape[:1]:
+            raise ValueError(f"{name} vectors and scales disagree")
+        return cls(codes, scales.astype(np.float32))
+
+
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -243,7 +306,7 @@ def write_generation(
     vectors: np.ndarray,
     lexical: LexicalIndex,
     sentences: np.ndarray,
-    sentence_vectors: np.ndarray,
+    sentence_vectors: np.ndarray | QuantizedVectors,
     vocabulary: Vocabulary,
     word_vectors: np.ndarray | None = None,
 ) -> Path:
@@ -262,7 +325,9 @@ def write_generation(
         _write_json(tmp / "documents.json", {k: asdict(d) for k, d in documents.items()})
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
         np.save(tmp / "sentences.npy", sentences.astype(np.int32))
-        np.save(tmp / "sentence_vectors.npy", sentence_vectors.astype(np.float16))
+        if not isinstance(sentence_vectors, QuantizedVectors):
+            sentence_vectors = QuantizedVectors.quantize(sentence_vectors)
+        sentence_vectors.save(tmp, "sentence")
         _write_json(tmp / "vocabulary.json", vocabulary.to_dict())
         dim = vectors.shape[1] if vectors.ndim == 2 else 0
         words = np.zeros((0, dim), np.float16) if word_vectors is None else word_vectors
@@ -444,7 +509,7 @@ def load_generation(gen: Path) -> IndexData:
         dense = DenseIndex.load(gen / "dense.faiss")
         lexical = LexicalIndex.load(gen / "bm25", len(chunks))
         sentences = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
-        sentence_vectors = np.load(gen / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        sentence_vectors = QuantizedVectors.load(gen, "sentence")
         vocabulary = Vocabulary(**json.loads((gen / "vocabulary.json").read_text(encoding="utf-8")))
         # float32 in memory (a vocabulary, not a library: ~1.5 KB a word), one product a question.
         word_vectors = np.load(gen / "word_vectors.npy", allow_pickle=False).astype(np.float32)
