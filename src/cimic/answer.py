@@ -18,11 +18,6 @@ HIGHLIGHT_MARGIN = 0.04
 
 
 @lru_cache(maxsize=8_192)
-def _all_terms(text: str) -> frozenset[str]:
-    return frozenset(terms(text))
-
-
-@lru_cache(maxsize=8_192)
 def _term_set(text: str) -> frozenset[str]:
     # List numbering ("1.", "2.") says nothing about content.
     return frozenset(t for t in terms(text) if not t.isdigit())
@@ -34,38 +29,33 @@ def _term_keys(text: str) -> np.ndarray:
     return np.array([hash(t) for t in _term_set(text)], dtype=np.int64)
 
 
-def near_duplicate(a: Chunk, b: Chunk) -> bool:
-    """Whether two chunks say the same thing (one restates the other)."""
-    if a.doc == b.doc and a.entry is not None and a.entry == b.entry:
-        return False  # pieces of one long glossary entry complement each other
-    ta, tb = _term_set(a.text), _term_set(b.text)
-    small = min(len(ta), len(tb))
-    return small >= 5 and len(ta & tb) / small >= NEAR_DUPLICATE
+def duplicates_among(chunks: list[Chunk]) -> np.ndarray:
+    """Which pairs of chunks say the same thing (one restates the other): a bool matrix.
 
-
-def duplicate_pairs(data: IndexData, rows: list[int]) -> np.ndarray:
-    """near_duplicate for every pair of the rows at once: a (len(rows), len(rows)) bool matrix.
-
-    Term sets become rows of a 0/1 matrix, so every pair's shared terms are one product.
+    A pair is a duplicate when the shorter one's terms (at least 5) are NEAR_DUPLICATE shared; term
+    sets become rows of a 0/1 matrix, so every pair's shared terms are one product. Pieces of one
+    long glossary entry complement each other and are never duplicates.
     """
-    chunks = [data.chunks[r] for r in rows]
     keys = [_term_keys(c.text) for c in chunks]
     size = np.array([len(k) for k in keys], dtype=np.float32)
-    m = np.zeros((len(rows), 0), dtype=np.float32)
-    if rows and size.sum():
+    m = np.zeros((len(chunks), 0), dtype=np.float32)
+    if chunks and size.sum():
         column = np.unique(np.concatenate(keys), return_inverse=True)[1]
-        m = np.zeros((len(rows), int(column.max()) + 1), dtype=np.float32)
-        m[np.repeat(np.arange(len(rows)), size.astype(np.int64)), column] = 1.0
+        m = np.zeros((len(chunks), int(column.max()) + 1), dtype=np.float32)
+        m[np.repeat(np.arange(len(chunks)), size.astype(np.int64)), column] = 1.0
     shared = m @ m.T
     small = np.minimum.outer(size, size)
     dup = (small >= 5) & (shared >= NEAR_DUPLICATE * np.maximum(small, 1) - 1e-6)
-    # Pieces of one long glossary entry complement each other.
-    for i, a in enumerate(chunks):
-        if a.entry is not None:
-            for j, b in enumerate(chunks):
-                if b.doc == a.doc and b.entry == a.entry:
-                    dup[i, j] = False
+    entry = [(c.doc, c.entry) if c.entry is not None else None for c in chunks]
+    for i, e in enumerate(entry):
+        if e is not None:
+            dup[i, [j for j, f in enumerate(entry) if f == e]] = False
     return dup
+
+
+def near_duplicate(a: Chunk, b: Chunk) -> bool:
+    """Whether two chunks say the same thing (one restates the other)."""
+    return bool(duplicates_among([a, b])[0, 1])
 
 
 def merge_duplicates(data: IndexData, rows: list[int], limit: int) -> list[list[int]]:
@@ -73,7 +63,7 @@ def merge_duplicates(data: IndexData, rows: list[int], limit: int) -> list[list[
 
     Each group is ordered by rank; a later row that restates a group's member joins it.
     """
-    dup = duplicate_pairs(data, rows)
+    dup = duplicates_among([data.chunks[r] for r in rows])
     groups: list[list[int]] = []
     group_of: dict[int, int] = {}  # position in rows -> its group
     for i in range(len(rows)):
