@@ -36,7 +36,7 @@ def seeds():
     with tempfile.TemporaryDirectory() as tmp:
         a = Assistant.open(ROOT / "corpus", Path(tmp) / "index", encoder=enc)
         data = a.current()
-        centers = np.vstack([data.dense.vectors(), data.sentence_vectors]).astype(np.float32)
+        centers = np.vstack([data.dense.vectors(), data.sentence_vectors[:]]).astype(np.float32)
         words = sorted(
             data.vocabulary.word_counts, key=data.vocabulary.word_counts.get, reverse=True
         )

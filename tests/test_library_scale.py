@@ -95,7 +95,8 @@ def test_sentence_vectors_are_int8_codes_memory_mapped(tmp_path: Path):
     Assistant.open(corpus, tmp_path / "index", encoder=encoder)
     data = load_generation(current_generation(tmp_path / "index"))
     codes = data.sentence_vectors.codes
-    assert isinstance(codes, np.memmap) and codes.dtype == np.int8
+    assert isinstance(codes.base, np.memmap) and not codes.flags.writeable
+    assert codes.dtype == np.int8
     assert data.sentences.dtype == np.int32
     assert len(data.sentences) == len(data.sentence_vectors) == int(data.sentence_rows[-1]) > 0
     chunk, start, end = (int(x) for x in data.sentences[7])
@@ -175,3 +176,78 @@ def test_an_incremental_rebuild_stores_the_vectors_a_full_build_would(tmp_path: 
     assert np.allclose(inc.dense.vectors(), fresh.dense.vectors(), atol=1e-6)
     assert np.array_equal(inc.sentence_vectors.codes, fresh.sentence_vectors.codes)
     assert np.array_equal(inc.sentence_vectors.scales, fresh.sentence_vectors.scales)
+
+
+def test_stored_term_sets_group_duplicates_as_the_texts_do(tmp_path: Path):
+    """Near-duplicates are grouped from the term ids the index stores, never from re-read texts:
+    the same pairs either way, on our corpus (glossary entries, repeated passages included)."""
+    from cimic.answer import _term_set, duplicates_among, merge_duplicates
+
+    a = Assistant.open(CORPUS, tmp_path / "index", encoder=HashingEncoder(dim=64))
+    data = a.current()
+    assert len(data.chunk_terms) == len(data.chunks)
+    vocab = data.lexical._vocab
+    for row in range(0, len(data.chunks), 7):
+        expected = sorted(vocab[t] for t in _term_set(data.chunks.text(row)))
+        assert data.chunk_terms[row].tolist() == expected
+    rows = list(range(min(len(data.chunks), 150)))
+    by_text = duplicates_among([data.chunks[r] for r in rows])
+    by_ids = duplicates_among(
+        [data.chunks[r] for r in rows], keys=[data.chunk_terms[r] for r in rows]
+    )
+    assert by_text.any() and np.array_equal(by_text, by_ids)
+    groups = merge_duplicates(data, rows, limit=len(rows))
+    assert sorted(r for g in groups for r in g) == rows
+    assert any(len(g) > 1 for g in groups)
+
+
+def test_damaged_term_sets_are_reported_as_a_corrupt_index(tmp_path: Path):
+    from cimic.errors import IndexCorruptError
+
+    Assistant.open(
+        _library(tmp_path / "corpus", docs=2, paras=4),
+        tmp_path / "index",
+        encoder=HashingEncoder(dim=64),
+    )
+    gen = current_generation(tmp_path / "index")
+    offsets = np.load(gen / "chunk_terms_rows.npy")
+    offsets[-1] += 3  # offsets that run past the values
+    np.save(gen / "chunk_terms_rows.npy", offsets)
+    with pytest.raises(IndexCorruptError, match="cimic index"):
+        load_generation(gen)
+
+
+def test_weighted_bm25_scores_equal_bm25s_term_by_term(tmp_path: Path):
+    """One weighted pass over the postings gives what bm25s gives term by term."""
+    from cimic.lexical import terms
+
+    a = Assistant.open(CORPUS, tmp_path / "index", encoder=HashingEncoder(dim=64))
+    lexical = a.current().lexical
+
+    def reference(ts):
+        ids = [lexical._vocab[t] for t in ts if t in lexical._vocab]
+        return np.asarray(lexical._bm25.get_scores(ids), dtype=np.float32) if ids else 0.0
+
+    asked, near = terms("gender advisor training civil"), terms("cooperation liaison unknownword")
+    got = lexical.scores(asked + near, [1.0] * len(asked) + [0.5] * len(near))
+    assert np.allclose(got, reference(asked) + 0.5 * reference(near), atol=1e-5)
+    assert got.max() > 0 and not lexical.scores(["qqqqzz"]).any()
+
+
+def test_exact_nearest_and_least_in_one_pass_match_a_full_ranking():
+    from cimic.dense import DenseIndex
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((500, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    index = DenseIndex.build(x)
+    q = x[11] + 0.3 * x[12]
+    q /= np.linalg.norm(q)
+    scores, ids, least = index.nearest_and_least(q, 20)
+    every = x @ q
+    assert index.kind == "exact" and ids[0] == 11
+    assert ids.tolist() == np.argsort(-every, kind="stable")[:20].tolist()
+    assert np.allclose(scores, every[ids], atol=1e-5) and abs(least - every.min()) < 1e-5
+    ivf = DenseIndex.build(x, ann_threshold=100)
+    _, ivf_ids, ivf_least = ivf.nearest_and_least(q, 20)
+    assert ivf.kind == "ivf" and ivf_ids[0] == 11 and ivf_least >= every.min() - 1e-3

@@ -29,7 +29,8 @@ def test_manifest_records_what_built_the_index(built):
     assert set(manifest["documents"]) == {"glossary.txt", "kitchen.md"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
     assert "dense.faiss" in manifest["files"] and "word_vectors.npy" in manifest["files"]
-    assert manifest["format_version"] == FORMAT_VERSION == 4
+    assert manifest["format_version"] == FORMAT_VERSION == 5
+    assert "chunk_terms.npy" in manifest["files"]
 
 
 def test_missing_index_says_to_build(tmp_path: Path, tiny_corpus: Path, fake_encoder):

@@ -164,12 +164,12 @@ class AbstentionModel:
         return cls.from_dict(json.loads(text))
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=2_048)
 def _terms_of(text: str) -> frozenset[str]:
     return frozenset(terms(text))
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=2_048)
 def _words_of(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(words(text)))
 

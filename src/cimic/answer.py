@@ -17,36 +17,42 @@ NEAR_DUPLICATE = 0.85  # share of the shorter passage's terms found in the longe
 HIGHLIGHT_MARGIN = 0.04
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=2_048)
 def _term_set(text: str) -> frozenset[str]:
     # List numbering ("1.", "2.") says nothing about content.
     return frozenset(t for t in terms(text) if not t.isdigit())
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=2_048)
 def _term_keys(text: str) -> np.ndarray:
     # _term_set as 64-bit hashes, so many texts' terms can be compared in one array operation.
     return np.array([hash(t) for t in _term_set(text)], dtype=np.int64)
 
 
-def duplicates_among(chunks: list[Chunk]) -> np.ndarray:
+def duplicates_among(chunks: list[Chunk], keys: list[np.ndarray] | None = None) -> np.ndarray:
     """Which pairs of chunks say the same thing (one restates the other): a bool matrix.
 
-    A pair is a duplicate when the shorter one's terms (at least 5) are NEAR_DUPLICATE shared; term
-    sets become rows of a 0/1 matrix, so every pair's shared terms are one product. Pieces of one
-    long glossary entry complement each other and are never duplicates.
+    A pair is a duplicate when the shorter one's terms (at least 5, numbers aside) are
+    NEAR_DUPLICATE shared; term sets become rows of a 0/1 matrix, so every pair's shared terms are
+    one product. `keys` are the chunks' term sets as integer ids when known (the index stores
+    them); otherwise their texts are read. Pieces of one long glossary entry complement each other
+    and are never duplicates.
     """
-    keys = [_term_keys(c.text) for c in chunks]
+    if keys is None:
+        keys = [_term_keys(c.text) for c in chunks]
+    return _duplicates(keys, [(c.doc, c.entry) if c.entry is not None else None for c in chunks])
+
+
+def _duplicates(keys: list[np.ndarray], entry: list) -> np.ndarray:
     size = np.array([len(k) for k in keys], dtype=np.float32)
-    m = np.zeros((len(chunks), 0), dtype=np.float32)
-    if chunks and size.sum():
+    m = np.zeros((len(keys), 0), dtype=np.float32)
+    if keys and size.sum():
         column = np.unique(np.concatenate(keys), return_inverse=True)[1]
-        m = np.zeros((len(chunks), int(column.max()) + 1), dtype=np.float32)
-        m[np.repeat(np.arange(len(chunks)), size.astype(np.int64)), column] = 1.0
+        m = np.zeros((len(keys), int(column.max()) + 1), dtype=np.float32)
+        m[np.repeat(np.arange(len(keys)), size.astype(np.int64)), column] = 1.0
     shared = m @ m.T
     small = np.minimum.outer(size, size)
     dup = (small >= 5) & (shared >= NEAR_DUPLICATE * np.maximum(small, 1) - 1e-6)
-    entry = [(c.doc, c.entry) if c.entry is not None else None for c in chunks]
     for i, e in enumerate(entry):
         if e is not None:
             dup[i, [j for j, f in enumerate(entry) if f == e]] = False
@@ -61,13 +67,25 @@ def near_duplicate(a: Chunk, b: Chunk) -> bool:
 def merge_duplicates(data: IndexData, rows: list[int], limit: int) -> list[list[int]]:
     """Group the ranking into at most `limit` groups of near-duplicates, best-ranked first.
 
-    Each group is ordered by rank; a later row that restates a group's member joins it.
+    Each group is ordered by rank; a later row that restates a group's member joins it. The
+    rows' term sets come from the index, so no text is read.
     """
-    dup = duplicates_among([data.chunks[r] for r in rows])
+    if data.chunk_terms is None:
+        dup = duplicates_among([data.chunks[r] for r in rows])
+    else:
+        cols = data.chunks.columns
+        entry = [
+            (int(cols["doc"][r]), int(cols["entry"][r])) if cols["entry"][r] >= 0 else None
+            for r in rows
+        ]
+        dup = _duplicates([data.chunk_terms[r] for r in rows], entry)
+    earlier: list[list[int]] = [[] for _ in rows]  # for each position, the earlier ones it restates
+    for i, j in np.argwhere(np.tril(dup, -1)).tolist():
+        earlier[i].append(j)
     groups: list[list[int]] = []
     group_of: dict[int, int] = {}  # position in rows -> its group
     for i in range(len(rows)):
-        homes = [group_of[j] for j in np.flatnonzero(dup[i, :i]).tolist() if j in group_of]
+        homes = [group_of[j] for j in earlier[i] if j in group_of]
         if homes:  # the earliest group that holds a restatement of this row
             group_of[i] = min(homes)
             groups[group_of[i]].append(rows[i])
@@ -92,7 +110,7 @@ def highlight_spans(data: IndexData, row: int, query_vector: np.ndarray) -> list
     if hi <= lo:
         return [(0, len(text))]
     spans = [(int(s), int(e)) for s, e in data.sentences[lo:hi, 1:]]
-    sims = np.asarray(data.sentence_vectors[lo:hi], dtype=np.float32) @ query_vector
+    sims = data.sentence_vectors.dot(slice(lo, hi), query_vector)
     best = float(sims.max())
     picked = sorted(i for i in np.argsort(-sims)[:2] if sims[i] >= best - HIGHLIGHT_MARGIN)
     out: list[tuple[int, int]] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -117,12 +117,38 @@ class LexicalIndex:
         retriever.index(corpus, show_progress=False)
         return cls(retriever, len(texts))
 
-    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every row for the given terms (zeros when none are known)."""
-        ids = [self._vocab[t] for t in query_terms if t in self._vocab]
-        if not ids or self.n == 0:
+    def scores(
+        self, query_terms: Sequence[str], weights: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """BM25 score of every row: each known term's BM25 (times its weight), summed per row.
+
+        One weighted bincount over the terms' postings (bm25s adds term by term with np.add.at,
+        ~10x slower on the long postings of a large library); zeros when no term is known.
+        """
+        weights = [1.0] * len(query_terms) if weights is None else list(weights)
+        pairs = [
+            (self._vocab[t], w)
+            for t, w in zip(query_terms, weights, strict=True)
+            if t in self._vocab
+        ]
+        if not pairs or self.n == 0:
             return np.zeros(self.n, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+        csc = self._bm25.scores
+        indptr, indices, data = csc["indptr"], csc["indices"], csc["data"]
+        rows = np.concatenate([indices[indptr[i] : indptr[i + 1]] for i, _ in pairs])
+        values = np.concatenate(
+            [np.asarray(data[indptr[i] : indptr[i + 1]], dtype=np.float32) * w for i, w in pairs]
+        )
+        out = np.bincount(rows, weights=values, minlength=self.n).astype(np.float32)
+        absent = getattr(self._bm25, "nonoccurrence_array", None)  # BM25L / BM25+ only
+        if absent is not None:
+            out += np.float32(sum(float(absent[i]) * w for i, w in pairs))
+        return out
+
+    def ids(self, query_terms: Iterable[str]) -> np.ndarray:
+        """Sorted ids of the known terms among query_terms (int32): a text's term set, compactly."""
+        found = {self._vocab[t] for t in query_terms if t in self._vocab}
+        return np.array(sorted(found), dtype=np.int32)
 
     def known(self, term: str) -> bool:
         """Whether the term occurs anywhere in the indexed texts."""

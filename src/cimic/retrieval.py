@@ -78,7 +78,7 @@ def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) 
     scores = np.empty(len(ids), dtype=np.float32)
     for a in range(0, len(ids), _BLOCK):  # float32 copies of at most _BLOCK rows at a time
         part = slice(a, a + _BLOCK) if every else ids[a : a + _BLOCK]
-        scores[a : a + _BLOCK] = np.asarray(data.sentence_vectors[part], dtype=np.float32) @ q
+        scores[a : a + _BLOCK] = data.sentence_vectors.dot(part, q)
     out[has] = np.maximum.reduceat(scores, first[has])
     return out
 
@@ -162,16 +162,21 @@ def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, fl
 
 def _dense_candidates(
     data: IndexData, query_vector: np.ndarray, allowed: np.ndarray | None, count: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The top `count` rows by chunk cosine (within the allowed rows): (scores, rows)."""
+) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """The top `count` rows by chunk cosine (within the allowed rows), and the least cosine of all
+    of them (the dense scale's floor): (scores, rows, least)."""
     if allowed is None:
-        return data.dense.search(query_vector, count)
+        return data.dense.nearest_and_least(query_vector, count)
     ids = np.flatnonzero(allowed)
+    if not len(ids):
+        return np.zeros(0, np.float32), np.zeros(0, np.int64), None
     if len(ids) <= FILTER_EXACT:  # a few documents: every one of their rows, exactly
         cos = data.dense.rows(ids) @ query_vector
         top = np.argsort(-cos, kind="stable")[:count]
-        return cos[top].astype(np.float32), ids[top]
-    return data.dense.search_within(query_vector, count, ids)
+        return cos[top].astype(np.float32), ids[top], float(cos.min())
+    scores, found = data.dense.search_within(query_vector, count, ids)
+    farthest = data.dense.search_within(-query_vector, 1, ids)[0]
+    return scores, found, (-float(farthest[0]) if len(farthest) else None)
 
 
 def search(
@@ -198,40 +203,41 @@ def search(
     qterms = tuple(terms(query))
     allowed = data.chunks.doc_mask(docs) if docs else None
     # The lexical side also searches the other form of each acronym and corrected typos.
-    lex_all = data.lexical.scores(qterms + tuple(data.vocabulary.expand(query)))
     near = neighbour_terms(data, query, encoder)
-    if near:
-        lex_all = lex_all + NEIGHBOUR_WEIGHT * data.lexical.scores(near)
+    asked = qterms + tuple(data.vocabulary.expand(query))
+    lex_all = data.lexical.scores(asked + near, [1.0] * len(asked) + [NEIGHBOUR_WEIGHT] * len(near))
     if allowed is not None:
         lex_all = np.where(allowed, lex_all, 0.0)
     if exhaustive:
         rows = np.arange(n) if allowed is None else np.flatnonzero(allowed)
         chunk_cos = data.dense.rows(rows) @ query_vector if len(rows) else np.zeros(0, np.float32)
-        least = chunk_cos
+        least = float(chunk_cos.min()) if len(chunk_cos) else None
     else:
-        d_scores, d_ids = _dense_candidates(data, query_vector, allowed, depth * DENSE_SHARE)
-        least = -_dense_candidates(data, -query_vector, allowed, 1)[0]  # the farthest row
-        m = min(depth * LEXICAL_SHARE, n)
-        lex_top = np.argpartition(-lex_all, m - 1)[:m] if n else np.zeros(0, int)
-        lex_top = lex_top[lex_all[lex_top] > 0]
+        d_scores, d_ids, least = _dense_candidates(data, query_vector, allowed, depth * DENSE_SHARE)
+        hit = np.flatnonzero(lex_all)  # the rows some question term occurs in
+        m = min(depth * LEXICAL_SHARE, len(hit))
+        lex_top = hit[np.argpartition(-lex_all[hit], m - 1)[:m]] if m else hit
         rows = np.union1d(d_ids, lex_top).astype(np.int64)
-        cos = dict(zip(d_ids.tolist(), d_scores.tolist(), strict=True))
-        missing = np.array([r for r in rows.tolist() if r not in cos], dtype=np.int64)
-        if len(missing):
-            found = (data.dense.rows(missing) @ query_vector).tolist()
-            cos.update(zip(missing.tolist(), found, strict=True))
-        chunk_cos = np.array([cos[r] for r in rows.tolist()], dtype=np.float32)
+        chunk_cos = np.empty(len(rows), dtype=np.float32)
+        at = np.searchsorted(rows, d_ids)  # d_ids are all in rows
+        chunk_cos[at] = d_scores
+        missing = np.ones(len(rows), dtype=bool)
+        missing[at] = False
+        if missing.any():  # BM25 candidates the dense side did not bring: their cosines
+            chunk_cos[missing] = data.dense.rows(rows[missing]) @ query_vector
     dense = sentence_aware(chunk_cos, _best_sentence(data, rows, query_vector))
     lexical = lex_all[rows]
     # Each side's scale starts at its least score over every row, the same whether every row or
     # only candidates are scored: for BM25 the least of all rows' scores; for the dense side the
-    # least chunk cosine, found by searching for the question's opposite (exact below
-    # ANN_THRESHOLD rows; IVF probes the lists nearest that opposite, where the least lies).
-    lex_pool = lex_all if allowed is None else lex_all[allowed]
-    floors = (
-        float(least.min()) if len(least) else None,
-        float(lex_pool.min()) if len(lex_pool) else None,
-    )
+    # least chunk cosine, found in the same pass as the nearest rows (exact, below ANN_THRESHOLD
+    # rows) or by searching for the question's opposite (IVF probes the lists where the least lies).
+    pool = n if allowed is None else int(allowed.sum())
+    if exhaustive or np.count_nonzero(lex_all) >= pool:  # every row holds a question term
+        lex_pool = lex_all if allowed is None else lex_all[allowed]
+        lex_floor = float(lex_pool.min()) if len(lex_pool) else None
+    else:
+        lex_floor = 0.0  # some row holds none: BM25 scores are never negative
+    floors = (least, lex_floor)
     if fusion == "rrf":
         dense_rank = [int(rows[i]) for i in np.argsort(-dense, kind="stable")[:depth]]
         lex_rank = [

@@ -11,6 +11,8 @@ Layout::
         sentences.npy        (m, 3) int32: chunk row, start, end of each sentence inside its chunk
         sentence_vectors.npy (m, d) int8 codes, memory-mapped: only the rows a question reads are loaded
         sentence_scales.npy  (m,) float32: each sentence vector is its codes times its scale
+        chunk_terms.npy      int32 ids (BM25 vocabulary) of each chunk's content terms, numbers excluded,
+        chunk_term_rows.npy  (n + 1,) int64: chunk i's ids are chunk_terms[rows[i]:rows[i+1]]
         vocabulary.json word_vectors.npy bm25/
 
 Serving memory is about the documents' text, the BM25 matrix and the chunk vectors; sentence
@@ -37,11 +39,11 @@ import numpy as np
 from .dense import DenseIndex
 from .embedding import CANARY_MIN_COSINE
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, terms
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
-FORMAT_VERSION = 4  # 4: chunk table as columns, int8 memory-mapped sentence vectors
+FORMAT_VERSION = 5  # 4: chunk table as columns, int8 memory-mapped sentence vectors; 5: term sets
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -62,6 +64,45 @@ class IndexData:
     vocabulary: Vocabulary
     word_vectors: np.ndarray | None = None  # (w, d) float32, rows = vocabulary.vector_words
     word_index: dict[str, int] = field(default_factory=dict)
+    chunk_terms: Ragged | None = (
+        None  # each chunk's content term ids (near-duplicates compare them)
+    )
+
+
+class Ragged:
+    """Rows of different lengths: row i is values[offsets[i]:offsets[i + 1]] (memory-mapped)."""
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray):
+        self.values = values
+        self.offsets = offsets
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[np.ndarray], dtype=np.int32) -> Ragged:
+        """Pack a list of 1-d arrays."""
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(r) for r in rows])
+        values = np.concatenate(rows).astype(dtype) if len(rows) else np.zeros(0, dtype)
+        return cls(values, offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return np.asarray(self.values[int(self.offsets[i]) : int(self.offsets[i + 1])])
+
+    def save(self, directory: Path, name: str) -> None:
+        """Write <name>.npy (values) and <name>_rows.npy (offsets)."""
+        np.save(directory / f"{name}.npy", self.values)
+        np.save(directory / f"{name}_rows.npy", self.offsets)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> Ragged:
+        """Memory-map the values, read the offsets; ValueError when they disagree."""
+        values = _mapped(directory / f"{name}.npy")
+        offsets = np.load(directory / f"{name}_rows.npy", allow_pickle=False)
+        if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or offsets[-1] != len(values):
+            raise ValueError(f"{name} offsets do not span its values")
+        return cls(values, offsets)
 
 
 _STRING_FIELDS = ("section", "kind", "source", "para", "keywords")  # indexes into a string table
@@ -89,7 +130,7 @@ class ChunkTable(Sequence[Chunk]):
         self.doc_names = doc_names
         self._texts = [documents[d].text for d in doc_names]
         self._doc_number = {d: i for i, d in enumerate(doc_names)}
-        self._recent = lru_cache(maxsize=4_096)(self._make)  # a question reads a few hundred rows
+        self._recent = lru_cache(maxsize=1_024)(self._make)  # a question reads a few hundred rows
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk], documents: dict[str, Document]) -> ChunkTable:
@@ -255,6 +296,11 @@ class QuantizedVectors:
     def __getitem__(self, rows) -> np.ndarray:
         return np.asarray(self.codes[rows], dtype=np.float32) * self.scales[rows][..., None]
 
+    def dot(self, rows, query: np.ndarray) -> np.ndarray:
+        """Cosines of the given rows (index array or slice) with a query vector."""
+        codes = np.asarray(self.codes[rows], dtype=np.float32)
+        return (codes @ np.asarray(query, dtype=np.float32)) * self.scales[rows]
+
     def save(self, directory: Path, name: str) -> None:
         """Write <name>_vectors.npy (codes) and <name>_scales.npy."""
         np.save(directory / f"{name}_vectors.npy", self.codes)
@@ -263,11 +309,22 @@ class QuantizedVectors:
     @classmethod
     def load(cls, directory: Path, name: str) -> QuantizedVectors:
         """Memory-map the codes, read the scales."""
-        codes = np.load(directory / f"{name}_vectors.npy", mmap_mode="r", allow_pickle=False)
+        codes = _mapped(directory / f"{name}_vectors.npy")
         scales = np.load(directory / f"{name}_scales.npy", allow_pickle=False)
         if codes.dtype != np.int8 or scales.shape != codes.shape[:1]:
             raise ValueError(f"{name} vectors and scales disagree")
         return cls(codes, scales.astype(np.float32))
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """A .npy file memory-mapped read-only, as a plain array view (np.memmap's slicing costs ~5 µs
+    of Python a call, and questions slice it hundreds of times); its base keeps the map open."""
+    return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+
+
+def chunk_term_sets(lexical: LexicalIndex, texts: Sequence[str]) -> Ragged:
+    """Each text's content terms without numbers (list numbering says nothing), as BM25 term ids."""
+    return Ragged.from_rows([lexical.ids(t for t in terms(x) if not t.isdigit()) for x in texts])
 
 
 def _sha256_file(path: Path) -> str:
@@ -309,6 +366,7 @@ def write_generation(
     sentence_vectors: np.ndarray | QuantizedVectors,
     vocabulary: Vocabulary,
     word_vectors: np.ndarray | None = None,
+    chunk_terms: Ragged | None = None,
 ) -> Path:
     """Write a new generation aside, verify it, then publish it; returns its directory."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -334,6 +392,9 @@ def write_generation(
         np.save(tmp / "word_vectors.npy", words.astype(np.float16))
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
+        if chunk_terms is None:  # each chunk's content terms, numbers excluded, as BM25 term ids
+            chunk_terms = chunk_term_sets(lexical, [table.text(i) for i in range(len(table))])
+        chunk_terms.save(tmp, "chunk_terms")
         files = {
             p.relative_to(tmp).as_posix(): _sha256_file(p)
             for p in sorted(tmp.rglob("*"))
@@ -508,11 +569,12 @@ def load_generation(gen: Path) -> IndexData:
         chunks = ChunkTable.load(gen, documents)
         dense = DenseIndex.load(gen / "dense.faiss")
         lexical = LexicalIndex.load(gen / "bm25", len(chunks))
-        sentences = np.load(gen / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        sentences = _mapped(gen / "sentences.npy")
         sentence_vectors = QuantizedVectors.load(gen, "sentence")
         vocabulary = Vocabulary(**json.loads((gen / "vocabulary.json").read_text(encoding="utf-8")))
         # float32 in memory (a vocabulary, not a library: ~1.5 KB a word), one product a question.
         word_vectors = np.load(gen / "word_vectors.npy", allow_pickle=False).astype(np.float32)
+        chunk_terms = Ragged.load(gen, "chunk_terms")
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file means the same to the user
@@ -523,6 +585,7 @@ def load_generation(gen: Path) -> IndexData:
         dense.size != len(chunks)
         or len(sentences) != len(sentence_vectors)
         or len(word_vectors) != len(vocabulary.vector_words)
+        or len(chunk_terms) != len(chunks)
     ):
         raise IndexCorruptError(
             f"index files in {gen} disagree in size; run `cimic index` to rebuild"
@@ -546,4 +609,5 @@ def load_generation(gen: Path) -> IndexData:
         vocabulary,
         word_vectors,
         {w: i for i, w in enumerate(vocabulary.vector_words)},
+        chunk_terms,
     )
