@@ -2,7 +2,7 @@
 
 A corpus is made from ours: documents of paragraphs, each paragraph 2–5 sentences drawn from the
 corpus's sentences with a number that makes it unique (so near-duplicate merging does not collapse
-them). Sizes are given in passages (chunks). Each size is indexed in a fresh temporary directory;
+them) and a made-up place name (so the vocabulary has a real library's long tail of rare words). Sizes are given in passages (chunks). Each size is indexed in a fresh temporary directory;
 then, in a fresh process, the index is loaded (timed, resident memory before and after) and the dev
 questions are asked (timed), beside the encoder pass of the same questions in the same process:
 "overhead" is ask minus encode, the system's own cost.
@@ -47,15 +47,68 @@ def sentences() -> list[str]:
     return [s for s in out if len(s) > 40]
 
 
+SYLLABLES = [
+    "ka",
+    "ro",
+    "mi",
+    "shen",
+    "vol",
+    "tar",
+    "esh",
+    "lin",
+    "dru",
+    "pa",
+    "gor",
+    "vik",
+    "sa",
+    "zel",
+    "mon",
+    "tri",
+    "bal",
+    "ha",
+    "ku",
+    "nor",
+]
+SYLLABLES += [
+    "fen",
+    "ad",
+    "ul",
+    "brec",
+    "ost",
+    "ya",
+    "wen",
+    "qui",
+    "lo",
+    "ter",
+    "ran",
+    "dim",
+    "cha",
+    "pell",
+    "sor",
+    "jul",
+    "ith",
+    "mab",
+    "ev",
+    "gra",
+]
+
+
+def rare_word(rng: random.Random) -> str:
+    """A made-up name (3-4 syllables of 40): a library's long tail of rare words (places, people,
+    units, operations), which the vocabulary, its word vectors and typo correction must carry."""
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(3, 4))).capitalize()
+
+
 def make_corpus(root: Path, passages: int, pool: list[str]) -> None:
-    """About `passages` paragraphs in documents of PER_DOC paragraphs each."""
+    """About `passages` paragraphs in documents of PER_DOC paragraphs each; each paragraph names a
+    made-up place, so the vocabulary grows with the library as a real one does."""
     rng = random.Random(passages)
     root.mkdir(parents=True)
     for d in range((passages + PER_DOC - 1) // PER_DOC):
         paras = []
         for p in range(min(PER_DOC, passages - d * PER_DOC)):
             body = " ".join(rng.sample(pool, rng.randint(2, 5)))
-            paras.append(f"Paragraph {d}.{p}. {body}")
+            paras.append(f"Paragraph {d}.{p}, reported from {rare_word(rng)}. {body}")
         (root / f"doc{d:06d}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
 
 

@@ -147,3 +147,35 @@ def test_typos_are_corrected_to_corpus_words():
 )
 def test_one_edit(a, b, expected):
     assert _one_edit(a, b) is expected
+
+
+def test_typo_correction_finds_every_corpus_word_one_edit_away():
+    """Corrections come from generating a typo's one-edit variants; checked against comparing the
+    typo with every corpus word (accented letters and all four kinds of edit included)."""
+    import random
+
+    from cimic.vocabulary import MIN_TYPO_LEN
+
+    rng = random.Random(5)
+    letters = "abcdefghijklmnopqrstuvwxyzéü"
+    corpus = ["".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(3000)]
+    v = Vocabulary.learn([" ".join(corpus + corpus[:500])])  # some words more frequent
+
+    def brute(typo: str) -> str | None:
+        if typo in v.word_counts or len(typo) < MIN_TYPO_LEN or not typo.isalpha():
+            return None
+        near = sorted(w for w in v.word_counts if len(w) >= MIN_TYPO_LEN - 1 and _one_edit(w, typo))
+        return max(near, key=lambda w: v.word_counts[w]) if near else None
+
+    corrected = 0
+    for word in rng.sample(sorted(v.word_counts), 300):
+        i = rng.randrange(len(word))
+        c = rng.choice(letters)
+        for typo in (
+            word[:i] + word[i + 1 :],
+            word[:i] + c + word[i:],
+            word[:i] + c + word[i + 1 :],
+        ):
+            assert v.correct(typo) == brute(typo), typo
+            corrected += v.correct(typo) is not None
+    assert corrected > 300

@@ -251,3 +251,22 @@ def test_exact_nearest_and_least_in_one_pass_match_a_full_ranking():
     ivf = DenseIndex.build(x, ann_threshold=100)
     _, ivf_ids, ivf_least = ivf.nearest_and_least(q, 20)
     assert ivf.kind == "ivf" and ivf_ids[0] == 11 and ivf_least >= every.min() - 1e-3
+
+
+def test_word_neighbours_are_searched_in_an_index_of_any_vocabulary_size():
+    """Question words meet their nearest corpus words through the index's word index: exact for a
+    small vocabulary, IVF for a large one, both searched several words at a time."""
+    from cimic.dense import WORD_ANN_THRESHOLD, DenseIndex
+
+    rng = np.random.default_rng(4)
+    for n in (300, WORD_ANN_THRESHOLD + 1000):
+        x = rng.standard_normal((n, 48)).astype(np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        index = DenseIndex.build(x, ann_threshold=WORD_ANN_THRESHOLD)
+        queries = x[[3, 40, 77]] + 0.05 * rng.standard_normal((3, 48)).astype(np.float32)
+        scores, ids = index.search_many(queries, 4)
+        assert ids.shape == scores.shape == (3, 4)
+        assert ids[:, 0].tolist() == [3, 40, 77]  # each word's own vector is nearest
+        assert (np.diff(scores, axis=1) <= 1e-6).all()  # best first
+        assert index.kind == ("exact" if n < WORD_ANN_THRESHOLD else "ivf")
+        assert np.allclose(index.rows(np.array([5, 6])), x[[5, 6]], atol=2e-3)

@@ -28,7 +28,7 @@ def test_manifest_records_what_built_the_index(built):
     assert manifest["chunker"]["max_chars"] == 1200
     assert set(manifest["documents"]) == {"glossary.txt", "kitchen.md"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
-    assert "dense.faiss" in manifest["files"] and "word_vectors.npy" in manifest["files"]
+    assert "dense.faiss" in manifest["files"] and "words.faiss" in manifest["files"]
     assert manifest["format_version"] == FORMAT_VERSION == 5
     assert "chunk_terms.npy" in manifest["files"]
 

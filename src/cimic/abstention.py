@@ -184,7 +184,7 @@ def specificity(data: IndexData, word: str) -> float:
 def _word_vector(data: IndexData, encoder, word: str) -> np.ndarray | None:
     row = data.word_index.get(word)
     if row is not None:
-        return np.asarray(data.word_vectors[row], dtype=np.float32)
+        return data.word_vectors.vector(row)
     return encoder.embed_query(word) if encoder is not None else None
 
 
@@ -200,9 +200,9 @@ def soft_coverage(data: IndexData, encoder, focus: list[str], rows: list[int]) -
     if not missing:
         return out
     ids = sorted({data.word_index[w] for t in texts for w in _words_of(t) if w in data.word_index})
-    if not ids or data.word_vectors is None or not len(data.word_vectors):
+    if not ids or data.word_vectors is None or not data.word_vectors.size:
         return {**out, **dict.fromkeys(missing, 0.0)}
-    passage_vectors = np.asarray(data.word_vectors[ids], dtype=np.float32)
+    passage_vectors = data.word_vectors.rows(np.array(ids))
     unknown = [w for w in missing if w not in data.word_index]
     embed_ok = set(sorted(unknown, key=lambda w: -len(w))[:MAX_EMBEDDED_WORDS])
     for w in missing:

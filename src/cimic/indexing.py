@@ -135,13 +135,16 @@ def _word_vectors(
     vocabulary.vector_words = words
     out = np.zeros((len(words), encoder.dim), dtype=np.float16)
     old = previous.word_index if previous is not None and previous.word_vectors is not None else {}
-    todo = []
+    todo, kept, kept_from = [], [], []
     for i, w in enumerate(words):
         j = old.get(w)
         if j is None:
             todo.append(i)
         else:
-            out[i] = previous.word_vectors[j]
+            kept.append(i)
+            kept_from.append(j)
+    if kept:
+        out[kept] = previous.word_vectors.rows(np.array(kept_from)).astype(np.float16)
     if todo:
         out[todo] = encoder.embed_documents([words[i] for i in todo]).astype(np.float16)
     return out

@@ -86,36 +86,38 @@ def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) 
 def neighbour_terms(data: IndexData, query: str, encoder=None) -> tuple[str, ...]:
     """Index terms of the corpus words nearest each question word ("civilians" -> "civil").
 
-    Nearness is the cosine of word vectors computed at index time; a question word the corpus
-    lacks is embedded on the spot (the longest few, each a short encoder pass, cached), so a
-    paraphrase that shares no word with its answer still meets the answer's words on the lexical side.
+    Nearness is the cosine of word vectors computed at index time, searched in the index's word
+    index (exact, or IVF for a large vocabulary: a question's cost does not grow with it); a
+    question word the corpus lacks is embedded on the spot (the longest few, each a short encoder
+    pass, cached), so a paraphrase that shares no word with its answer still meets the answer's
+    words on the lexical side.
     """
-    if data.word_vectors is None or not len(data.word_vectors) or NEIGHBOURS <= 0:
+    if data.word_vectors is None or not data.word_vectors.size or NEIGHBOURS <= 0:
         return ()
     qwords = [w for w in dict.fromkeys(content_words(query)) if len(w) > 2 and w.isalpha()]
     unknown = sorted((w for w in qwords if w not in data.word_index), key=lambda w: -len(w))
     embed = set(unknown[:MAX_EMBEDDED_WORDS]) if encoder is not None else set()
-    rows, vectors = [], []
-    for w in qwords:
-        if w in data.word_index:
-            rows.append(w)
-            vectors.append(np.asarray(data.word_vectors[data.word_index[w]], dtype=np.float32))
-        elif w in embed:
-            rows.append(w)
-            vectors.append(np.asarray(encoder.embed_query(w), dtype=np.float32))
-    if not vectors:
+    known = [w for w in qwords if w in data.word_index]
+    rows = [w for w in qwords if w in data.word_index or w in embed]
+    if not rows:
         return ()
-    q = np.vstack(vectors).T  # (d, m)
-    sims = data.word_vectors @ q
+    vectors = dict(
+        zip(
+            known,
+            data.word_vectors.rows(np.array([data.word_index[w] for w in known])),
+            strict=True,
+        )
+    )
+    for w in rows:
+        if w not in vectors:
+            vectors[w] = np.asarray(encoder.embed_query(w), dtype=np.float32)
+    sims, ids = data.word_vectors.search_many(np.vstack([vectors[w] for w in rows]), NEIGHBOURS + 1)
     own = set(terms(query))
     out: list[str] = []
-    k = min(NEIGHBOURS + 1, len(sims))
     for j, w in enumerate(rows):
-        col = sims[:, j]
-        top = np.argpartition(-col, k - 1)[:k]
-        for i in top[np.argsort(-col[top], kind="stable")]:
-            word = data.vocabulary.vector_words[i]
-            if word != w and col[i] >= NEIGHBOUR_COSINE:
+        for i, cos in zip(ids[j].tolist(), sims[j].tolist(), strict=True):
+            word = data.vocabulary.vector_words[i] if i >= 0 else w
+            if word != w and cos >= NEIGHBOUR_COSINE:
                 out.append(_term(word))
     return tuple(t for t in dict.fromkeys(out) if t not in own)
 
@@ -132,28 +134,41 @@ def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
 
 def defines(chunk: Chunk, aliases: list[tuple[str, ...]]) -> bool:
     """Whether the chunk is the definition of a term: its glossary entry, or opens with it."""
-    section = set(terms(chunk.section or ""))
-    if chunk.kind == "glossary" and any(len(set(a) ^ section) <= 1 for a in aliases):
-        return True
-    first = re.split(r"(?<=[.!?])\s", chunk.text.lstrip('“"- '), maxsplit=1)[0]
+    return _defines(chunk.text, chunk.section, chunk.kind, aliases)
+
+
+def _defines(text: str, section: str | None, kind: str, aliases: list[tuple[str, ...]]) -> bool:
+    if kind == "glossary":
+        heading = set(terms(section or ""))
+        if any(len(set(a) ^ heading) <= 1 for a in aliases):
+            return True
+    first = re.split(r"(?<=[.!?])\s", text.lstrip('“"- '), maxsplit=1)[0]
     head = tuple(terms(" ".join(first.split()[:12])))
     return bool(_DEFINES.search(first)) and any(head[: len(a)] == a for a in aliases)
 
 
 def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, float]:
-    """Extra weight, as a share of the top score, for rows that fit the question's form."""
+    """Extra weight, as a share of the top score, for rows that fit the question's form.
+
+    Reads each row's text, section and kind from the chunk table without making Chunks.
+    """
     out: dict[int, float] = {}
     aliases = term_aliases(question.term, data.vocabulary) if question.term else []
     wants_list = question.wants_list
+    if not aliases and not wants_list:
+        return out
     own = set(terms(question.text))
+    table = data.chunks
     for row in rows:
-        chunk = data.chunks[row]
-        extra = DEFINITION_BOOST if aliases and defines(chunk, aliases) else 0.0
-        if wants_list and is_enumeration(chunk.text):
+        text = table.text(row)
+        section = table.string(row, "section")
+        kind = table.string(row, "kind") or "paragraph"
+        extra = DEFINITION_BOOST if aliases and _defines(text, section, kind, aliases) else 0.0
+        if wants_list and is_enumeration(text):
             # An enumeration lists what its lead-in names: the more of the question it names, the more
             # it is the list asked for ("seven baseline requirements … include:" over "three core
             # functions:" for "List the baseline requirements").
-            named = set(terms(f"{chunk.section or ''} {lead_in(chunk.text)}"))
+            named = set(terms(f"{section or ''} {lead_in(text)}"))
             extra += LIST_BOOST * LIST_LEAD_IN * len(named & own) / len(own) if own else LIST_BOOST
         if extra:
             out[row] = extra

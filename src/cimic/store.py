@@ -13,7 +13,10 @@ Layout::
         sentence_scales.npy  (m,) float32: each sentence vector is its codes times its scale
         chunk_terms.npy      int32 ids (BM25 vocabulary) of each chunk's content terms, numbers excluded,
         chunk_term_rows.npy  (n + 1,) int64: chunk i's ids are chunk_terms[rows[i]:rows[i+1]]
-        vocabulary.json word_vectors.npy bm25/
+        words.faiss          the vocabulary's word vectors, searched like chunk vectors (exact, IVF above
+                             WORD_ANN_THRESHOLD words), so a question's word neighbours cost about
+                             the same at any vocabulary size
+        vocabulary.json bm25/
 
 Serving memory is about the documents' text, the BM25 matrix and the chunk vectors; sentence
 vectors stay on disk until read (measured in bench/bench_library.py).
@@ -36,14 +39,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .dense import DenseIndex
+from .dense import WORD_ANN_THRESHOLD, DenseIndex
 from .embedding import CANARY_MIN_COSINE
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex, terms
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
-FORMAT_VERSION = 5  # 4: chunk table as columns, int8 memory-mapped sentence vectors; 5: term sets
+FORMAT_VERSION = 5  # 4: chunk table, int8 sentence vectors; 5: term sets, words.faiss
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -62,7 +65,7 @@ class IndexData:
     sentence_vectors: QuantizedVectors  # (m, d), int8 codes memory-mapped; rows read as float32
     sentence_rows: np.ndarray  # (n + 1,) int64: sentences of chunk i are rows [i, i+1)
     vocabulary: Vocabulary
-    word_vectors: np.ndarray | None = None  # (w, d) float32, rows = vocabulary.vector_words
+    word_vectors: DenseIndex | None = None  # rows = vocabulary.vector_words (exact, IVF when many)
     word_index: dict[str, int] = field(default_factory=dict)
     chunk_terms: Ragged | None = (
         None  # each chunk's content term ids (near-duplicates compare them)
@@ -193,6 +196,12 @@ class ChunkTable(Sequence[Chunk]):
     def _string(self, field_name: str, i: int) -> str | None:
         k = int(self.columns[field_name][i])
         return None if k < 0 else self.strings[k]
+
+    def string(self, i: int, field_name: str) -> str | None:
+        """One string field (section, kind, source, para) of row i, without making the Chunk."""
+        if field_name not in _STRING_FIELDS:
+            raise KeyError(field_name)
+        return self._string(field_name, int(i))
 
     def __getitem__(self, i):  # noqa: D105 - Sequence protocol
         if isinstance(i, slice):
@@ -388,8 +397,8 @@ def write_generation(
         sentence_vectors.save(tmp, "sentence")
         _write_json(tmp / "vocabulary.json", vocabulary.to_dict())
         dim = vectors.shape[1] if vectors.ndim == 2 else 0
-        words = np.zeros((0, dim), np.float16) if word_vectors is None else word_vectors
-        np.save(tmp / "word_vectors.npy", words.astype(np.float16))
+        words = np.zeros((0, dim), np.float32) if word_vectors is None else word_vectors
+        DenseIndex.build(words, ann_threshold=WORD_ANN_THRESHOLD).save(tmp / "words.faiss")
         (tmp / "bm25").mkdir()
         lexical.save(tmp / "bm25")
         if chunk_terms is None:  # each chunk's content terms, numbers excluded, as BM25 term ids
@@ -572,8 +581,7 @@ def load_generation(gen: Path) -> IndexData:
         sentences = _mapped(gen / "sentences.npy")
         sentence_vectors = QuantizedVectors.load(gen, "sentence")
         vocabulary = Vocabulary(**json.loads((gen / "vocabulary.json").read_text(encoding="utf-8")))
-        # float32 in memory (a vocabulary, not a library: ~1.5 KB a word), one product a question.
-        word_vectors = np.load(gen / "word_vectors.npy", allow_pickle=False).astype(np.float32)
+        word_vectors = DenseIndex.load(gen / "words.faiss")
         chunk_terms = Ragged.load(gen, "chunk_terms")
     except IndexCorruptError:
         raise
@@ -584,7 +592,7 @@ def load_generation(gen: Path) -> IndexData:
     if (
         dense.size != len(chunks)
         or len(sentences) != len(sentence_vectors)
-        or len(word_vectors) != len(vocabulary.vector_words)
+        or word_vectors.size != len(vocabulary.vector_words)
         or len(chunk_terms) != len(chunks)
     ):
         raise IndexCorruptError(

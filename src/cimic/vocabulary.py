@@ -65,8 +65,14 @@ def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
     return {short: forms.most_common(1)[0][0] for short, forms in sorted(seen.items())}
 
 
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def _edits(word: str, letters: str) -> set[str]:
+    """Every string one insertion, deletion, substitution or adjacent swap away from word."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    out |= {a + c + b for a, b in splits for c in letters}
+    return out
 
 
 @dataclass
@@ -81,11 +87,10 @@ class Vocabulary:
         self.total_words = sum(self.word_counts.values())
         self._by_short = {s.lower(): long for s, long in self.acronyms.items()}
         self._by_long = {tuple(terms(long)): s for s, long in self.acronyms.items()}
-        self._near: dict[str, list[str]] = {}
-        for w in self.word_counts:
-            if len(w) >= MIN_TYPO_LEN - 1:
-                for d in _deletes(w) | {w}:
-                    self._near.setdefault(d, []).append(w)
+        # Typos are corrected by generating an unknown word's one-edit variants over the corpus's
+        # letters and looking them up (no structure over the vocabulary: a library's long tail of
+        # rare words costs no memory or load time here).
+        self._letters = "".join(sorted({c for w in self.word_counts for c in w}))
 
     @classmethod
     def learn(cls, texts: list[str]) -> Vocabulary:
@@ -97,8 +102,11 @@ class Vocabulary:
         """The most frequent corpus word one edit away from an unknown word, if any."""
         if word in self.word_counts or len(word) < MIN_TYPO_LEN or not word.isalpha():
             return None
-        candidates = {w for d in _deletes(word) | {word} for w in self._near.get(d, ())}
-        candidates = {w for w in candidates if abs(len(w) - len(word)) <= 1 and _one_edit(w, word)}
+        candidates = {
+            w
+            for w in _edits(word, self._letters)
+            if len(w) >= MIN_TYPO_LEN - 1 and w in self.word_counts
+        }
         if not candidates:
             return None
         return max(sorted(candidates), key=lambda w: self.word_counts[w])
