@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 # The CPU wheel of torch lies here on these machines; pip also finds it through its own config.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install system-deps run index test test-slow bench bench-scale bench-load bench-library lint format eval clean
+.PHONY: install system-deps run index test test-slow bench bench-scale bench-load bench-library bench-real-documents lint format eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -54,6 +54,7 @@ bench: $(VENV)/.installed-bench index/CURRENT
 	$(BIN)/python bench/bench_coldstart.py
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_robustness.py
+	$(BIN)/python bench/bench_real_documents.py
 	$(BIN)/python bench/bench_scale.py
 
 bench-scale: install
@@ -65,6 +66,10 @@ bench-load: install
 # The whole system at 10^4 and 10^5 passages (add --sizes 1000000 for the million; tens of minutes).
 bench-library: install
 	$(BIN)/python bench/bench_library.py --encoder hashing
+
+# Our documents reshaped as users' Markdown copies (wrapped, front matter, chrome): lost text, quality.
+bench-real-documents: install
+	$(BIN)/python bench/bench_real_documents.py
 
 eval: install index/CURRENT
 	$(BIN)/cimic eval ../shared/eval/dev.jsonl

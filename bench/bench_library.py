@@ -18,9 +18,11 @@ writing, verifying and the ONNX export.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -248,6 +250,12 @@ def main() -> None:
         default=200_000,
         help="compare the top 5 with an exhaustive scan of every row up to this many passages",
     )
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep each size's corpus and index in WORKDIR/<size> and reuse them when present "
+        "(the build columns then print - on reuse); default: a temporary directory per size",
+    )
     args = p.parse_args()
     pool = sentences()
     print(
@@ -263,12 +271,23 @@ def main() -> None:
     reference = None  # the real model's encoder pass, once a model row has measured it
     for n in sorted(args.sizes):
         name = args.encoder if args.encoder != "auto" else ("model" if n <= 10_000 else "hashing")
-        with tempfile.TemporaryDirectory() as tmp:
-            corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
-            make_corpus(corpus, n, pool)
-            b = build(corpus, index, name)
+        with contextlib.ExitStack() as stack:
+            if args.workdir:
+                base = args.workdir / f"{n}-{name}"
+            else:
+                base = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            corpus, index = base / "corpus", base / "index"
+            if (index / "CURRENT").exists():
+                current = index / (index / "CURRENT").read_text().strip()
+                chunks = json.loads((current / "manifest.json").read_text())
+                b = {"build_s": float("nan"), "embed_s": float("nan")}
+                b["chunks"] = chunks["counts"]["chunks"]
+            else:
+                shutil.rmtree(base, ignore_errors=True)
+                make_corpus(corpus, n, pool)
+                b = build(corpus, index, name)
             s = serve(corpus, index, name, args.agree_upto)
-            gen = next(index.glob("gen-*"))
+            gen = index / (index / "CURRENT").read_text().strip()
             disk = sum(f.stat().st_size for f in gen.rglob("*") if f.is_file()) / 2**20
             mapped = sum(f.stat().st_size for f in gen.glob("sentence*.npy")) / 2**20
         if name == "model" and reference is None:

@@ -51,13 +51,14 @@ WORDS = [
 
 
 def _library(root: Path, docs: int = 30, paras: int = 20) -> Path:
-    """Documents of numbered paragraphs of random words: many rows, little repetition."""
+    """Documents of numbered paragraphs of random words (each longer than SMALL_UNIT, so none are
+    packed together): many rows, little repetition."""
     rng = random.Random(7)
     files = {}
     for d in range(docs):
         body = []
         for p in range(paras):
-            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 30)))
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 45)))
             body.append(f"Paragraph {d}.{p} tells of {words}. The {rng.choice(WORDS)} ends it.")
         files[f"doc{d:02d}.txt"] = "\n\n".join(body) + "\n"
     return write_corpus(root, files)

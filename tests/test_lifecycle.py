@@ -89,6 +89,32 @@ def test_model_change_forces_full_rebuild_said_plainly(corpus: Path, tmp_path: P
     assert "full build (the index was built with model" in other.summary()
 
 
+def test_tokenizer_change_remakes_bm25_terms_and_is_refused_until_then(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from cimic import indexing, lexical, store
+    from cimic.chunking import chunker_settings
+    from cimic.errors import IndexMismatchError
+
+    index = tmp_path / "index"
+    first = build_index(corpus, index, HashingEncoder(dim=64))
+    assert load_generation(current_generation(index)).manifest["analyzer"] == (
+        lexical.analyzer_settings()
+    )
+    other = {**lexical.analyzer_settings(), "rules": "0" * 16}
+    for module in (lexical, store, indexing):
+        monkeypatch.setattr(module, "analyzer_settings", lambda: other)
+    data = load_generation(current_generation(index))
+    with pytest.raises(IndexMismatchError, match="tokenizer rules"):
+        store.check_compatible(data.manifest, HashingEncoder(dim=64), chunker_settings())
+    again = build_index(corpus, index, HashingEncoder(dim=64))
+    assert again.published and not again.full and again.chunks_embedded == 0
+    assert "tokenizer rules changed" in again.reason and again.chunks == first.chunks
+    fresh = load_generation(current_generation(index))
+    assert fresh.manifest["analyzer"] == other
+    store.check_compatible(fresh.manifest, HashingEncoder(dim=64), chunker_settings())
+
+
 def test_same_name_other_weights_is_caught_by_the_canary(corpus: Path, tmp_path: Path):
     index = tmp_path / "index"
     build_index(corpus, index, HashingEncoder(dim=64))

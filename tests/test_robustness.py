@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cimic import Assistant, QueryError
 from cimic.abstention import AbstentionModel
-from cimic.chunking import MAX_CHARS, chunk_document
+from cimic.chunking import MAX_CHARS, _lines, chrome_lines, chunk_document
 from cimic.documents import load_corpus, read_document
 from cimic.embedding import HashingEncoder
 from cimic.indexing import build_index
@@ -99,13 +99,25 @@ LINE = st.one_of(
             "Intro to a list:",
             "“Quoted start",
             "end quote.”",
+            "---",
+            "title: A title",
+            "- [Home](https://example.org/)",
+            "[Share](https://a.example) | [Print](https://b.example) | [Mail](mailto:c@d.e)",
+            "**I. Participation**",
+            "Email Address",
+            "First Name",
+            "00:01:23",
+            "Thank you.",
         ]
     ),
 )
 
 
 def _covered(text: str, lo: int, hi: int, chunks) -> None:
-    """Every non-space character of the content lies in a chunk or on a line kept as metadata."""
+    """Every non-space character of the content lies in a chunk or on a line kept as metadata.
+
+    Front matter is before lo; link lists and form or outline blocks (chrome_lines) may be left out.
+    """
     inside = [False] * len(text)
     for c in chunks:
         assert text[c.start : c.end] == c.text and len(c.text) <= MAX_CHARS
@@ -116,6 +128,8 @@ def _covered(text: str, lo: int, hi: int, chunks) -> None:
     sections = {part for c in chunks if c.section for part in c.section.split(" › ")}
     sources = {part for c in chunks if c.source for part in c.source.split("; ")}
     keywords = {k for c in chunks for k in c.keywords}
+    content = _lines(text, lo, hi)
+    chrome = {content[i].start for i in chrome_lines(content)}
     pos = 0
     for line in text.splitlines(keepends=True):
         start, end = pos, pos + len(line)
@@ -133,8 +147,10 @@ def _covered(text: str, lo: int, hi: int, chunks) -> None:
         label = stripped in ("Definition", "Source") or re.fullmatch(r"(?i)key ?words:?", stripped)
         heading = stripped.lstrip("#").strip().rstrip(":").strip()
         parts = [p.strip() for p in stripped.split(" / ") if p.strip()]
+        lead = start + len(line) - len(line.lstrip())
         kept = (
             label
+            or lead in chrome
             or heading in sections
             or stripped in sources
             or bool(parts and all(p in keywords for p in parts))
@@ -164,6 +180,39 @@ def test_chunks_cover_any_text_exactly(tmp_path_factory, lines: list[str]):
         return
     lo, hi = doc.content_span
     _covered(doc.text, lo, hi, chunk_document(doc))
+
+
+WORD = st.one_of(
+    st.sampled_from(["the", "of", "and", "a", "to", "in", "officers", "plan", "mission"]),
+    st.sampled_from(["United", "Nations", "NATO", "Kosovo", "Brussels", "Women", "Peace"]),
+    st.from_regex(r"[a-z]{2,12}[.,]?", fullmatch=True),
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("CIMIC_PROPERTY_EXAMPLES", "100")),
+    deadline=None,
+    derandomize=not os.environ.get("CIMIC_PROPERTY_EXAMPLES"),
+)
+@given(
+    st.lists(st.lists(WORD, min_size=12, max_size=120), min_size=1, max_size=6),
+    st.integers(min_value=50, max_value=100),
+)
+def test_hard_wrapped_paragraphs_lose_no_line(tmp_path_factory, paragraphs, width: int):
+    """However a hard-wrapped paragraph's words fall, no line of it becomes a heading or is lost.
+
+    Each paragraph ends with a full stop, as prose does: an unterminated line of a few words
+    standing alone between blank lines is a heading, by design.
+    """
+    import textwrap
+
+    text = "\n\n".join(textwrap.fill(" ".join(p) + ".", width) for p in paragraphs) + "\n"
+    path = tmp_path_factory.mktemp("wrap") / "doc.md"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path, "doc.md")
+    chunks = chunk_document(doc)
+    assert all(c.section is None for c in chunks)
+    _covered(doc.text, *doc.content_span, chunks)
 
 
 def test_every_kind_of_bad_document_is_skipped_with_its_reason(tmp_path: Path):

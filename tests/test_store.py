@@ -26,6 +26,7 @@ def test_manifest_records_what_built_the_index(built):
     assert manifest["model"]["name"] == "hashing-test-encoder"
     assert manifest["model"]["dim"] == 64
     assert manifest["chunker"]["max_chars"] == 1200
+    assert manifest["analyzer"]["version"] >= 1 and len(manifest["analyzer"]["rules"]) == 16
     assert set(manifest["documents"]) == {"glossary.txt", "kitchen.md"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
     assert "dense.faiss" in manifest["files"] and "words.faiss" in manifest["files"]

@@ -9,6 +9,7 @@ import numpy as np
 
 from .abstention import AbstentionModel, Evidence, explain
 from .lexical import terms
+from .markup import links
 from .retrieval import Candidates
 from .store import IndexData
 from .types import Answer, Chunk, Passage
@@ -178,6 +179,7 @@ def to_passage(data: IndexData, row: int, score: float, highlights, also: list[i
         pages=_pages(doc, c),
         para=c.para,
         classification=doc.classification,
+        links=links(c.text),
         also_in=[(data.chunks[r].doc, data.chunks[r].start, data.chunks[r].end) for r in also],
     )
 

@@ -9,11 +9,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .markup import link_count, link_share
 from .types import Chunk, Document
 
 MAX_CHARS = 1200
 MIN_CHARS = 80
-CHUNKER_VERSION = 9
+SMALL_UNIT = 250  # paragraphs shorter than this are packed with their neighbours up to MAX_CHARS
+LABEL_RUN = 4  # this many short label lines in a row are a form or an outline, not prose
+CHUNKER_VERSION = 10
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+")
 _TERMINAL = re.compile(r"[.!?…][\"”’)\]]*$")
@@ -27,12 +30,18 @@ _ANAPHORIC = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])([\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 _KEYWORDS_LABEL = re.compile(r"^key ?words:?$", re.IGNORECASE)
 
 
 def chunker_settings() -> dict:
     """What the manifest records about the chunker: a change forces a rebuild."""
-    return {"version": CHUNKER_VERSION, "max_chars": MAX_CHARS, "min_chars": MIN_CHARS}
+    return {
+        "version": CHUNKER_VERSION,
+        "max_chars": MAX_CHARS,
+        "min_chars": MIN_CHARS,
+        "small_unit": SMALL_UNIT,
+    }
 
 
 @dataclass
@@ -70,14 +79,54 @@ def _open_quote(t: str) -> bool:
     return t.count(_OPEN_QUOTE) > t.count(_CLOSE_QUOTE)
 
 
-def _is_heading(line: _Line, nxt: _Line | None, isolated: bool = False) -> bool:
+def wrap_width(lines: list[_Line | None]) -> int | None:
+    """The column a hard-wrapped text was wrapped at, or None when its lines are not wrapped.
+
+    Read from the lines that run on into another line: in wrapped text most of them end within
+    a word's length of one width (their 90th percentile); in unwrapped text their lengths scatter.
+    """
+    inner = [
+        len(ln.text)
+        for ln, nxt in zip(lines, lines[1:], strict=False)
+        if ln is not None and nxt is not None and not nxt.is_item
+    ]
+    if len(inner) < 8:
+        return None
+    inner.sort()
+    width = inner[min(len(inner) - 1, int(0.9 * len(inner)))]
+    near = sum(1 for n in inner if n >= width - 16)
+    return width if width <= 200 and near * 2 >= len(inner) else None
+
+
+def _wrapped(line: _Line, follows: _Line | None, width: int | None, guess: bool = False) -> bool:
+    """Whether line was broken only because the next word did not fit (hard wrapping).
+
+    follows is the line right after it (None after a blank line). Without a known width, `guess`
+    compares with the next line: a wrapper breaks a line only when the next word would pass the
+    width, and no line is longer than the width, so a line of 30 characters or more with no room
+    for the next word within its successor's length is a wrapped one (a heading is usually much
+    shorter than the line under it).
+    """
+    if follows is None or follows.is_item:
+        return False
+    word = len(follows.text.split()[0])
+    if width is not None:
+        return len(line.text) + 1 + word > width
+    return guess and len(line.text) >= 30 and len(line.text) + 1 + word > len(follows.text)
+
+
+def _is_heading(
+    line: _Line, nxt: _Line | None, isolated: bool = False, wrapped: bool = False
+) -> bool:
     t = line.text
     if nxt is None:
         return False  # a heading heads something; a last line is content
-    if not any(ch.isalnum() for ch in t):
-        return False  # punctuation alone names nothing
+    if not any(ch.isalpha() for ch in t):
+        return False  # punctuation, numbers or a timestamp alone name nothing
     if _MD_HEADING.match(t):
         return True
+    if wrapped:
+        return False  # the first line of a hard-wrapped paragraph
     # "What is it?" standing alone between blank lines; a colon line that opens a list is not.
     opens_list = t[-1] == ":" and nxt is not None and nxt.is_item
     if (
@@ -123,23 +172,84 @@ class _Sections:
         return " › ".join(t for _, t in self.path if t) or None
 
 
-def _continues(prev: _Line, line: _Line, block_text: str) -> bool:
-    """Whether line belongs to the same unit as prev (no blank line between them)."""
+def _continues(
+    prev: _Line, line: _Line, block_text: str, wrapped: bool | None = None, in_list: bool = False
+) -> bool:
+    """Whether line belongs to the same unit as prev (no blank line between them).
+
+    wrapped: in text hard-wrapped at a known width, whether prev was wrapped into line (see
+    _wrapped): then a sentence end there is not a paragraph end, and one on a short line is;
+    None when the text is not wrapped at a known width. in_list: the unit already holds a list item, so prev may be the wrapped
+    continuation of one and a new item goes on with the list.
+    """
     p, t = prev.text, line.text
     if _NATO_AGREED.fullmatch(t.strip()):
         return True
     if _open_quote(block_text):
         return True
     if line.is_item:
-        return prev.is_item or p.endswith(":")
+        return prev.is_item or p.endswith(":") or in_list
+    if wrapped:
+        return True
     if p.endswith((",", ";", ":", "-", "–")) or t[0].islower():
         return True
     if prev.is_item:
         return False
     if _is_terminal(p):
-        # In hard-wrapped text a sentence that refers back continues the paragraph.
-        return len(p) < 100 and bool(_ANAPHORIC.match(t))
+        # Without a known width, a sentence that refers back continues a (wrapped) paragraph.
+        return wrapped is None and len(p) < 100 and bool(_ANAPHORIC.match(t))
     return True  # a hard-wrapped line that simply runs on
+
+
+def _label_like(t: str) -> bool:
+    """A short capitalised label with no sentence in it ("Email Address", "First Name")."""
+    return (
+        len(t) <= 40
+        and len(t.split()) <= 5
+        and t[0].isupper()
+        and not _LIST_ITEM.match(t)
+        and not _MD_HEADING.match(t)
+        and not _is_terminal(t)
+        and t[-1] not in ",;"
+    )
+
+
+def chrome_lines(lines: list[_Line | None]) -> set[int]:
+    """Indices of lines that are page chrome by their shape, wherever they stand.
+
+    - a link list: two or more lines (blank lines between allowed) each mostly links, or one line
+      of three or more links and little else (a menu, "share on ..." rows, a related-pages block);
+    - a form or an outline: LABEL_RUN or more short capitalised label lines in a row (at most one
+      blank line between them) that no colon-ended line introduces as a list.
+    """
+    out: set[int] = set()
+    idx = [i for i, ln in enumerate(lines) if ln is not None]
+
+    def runs(pred) -> list[list[int]]:
+        found: list[list[int]] = []
+        for i in idx:
+            if not pred(lines[i].text):
+                continue
+            if (
+                found
+                and i - found[-1][-1] <= 2
+                and all(lines[j] is None for j in range(found[-1][-1] + 1, i))
+            ):
+                found[-1].append(i)
+            else:
+                found.append([i])
+        return found
+
+    for run in runs(lambda t: ("](" in t or "://" in t or "][" in t) and link_share(t) >= 0.7):
+        if len(run) >= 2 or link_count(lines[run[0]].text) >= 3:
+            out.update(run)
+    for run in runs(_label_like):
+        if len(run) < LABEL_RUN:
+            continue
+        before = next((lines[j] for j in range(run[0] - 1, -1, -1) if lines[j] is not None), None)
+        if before is None or not before.text.endswith(":"):
+            out.update(run)
+    return out
 
 
 @dataclass
@@ -150,6 +260,7 @@ class _Unit:
     kind: str
     glue_next: bool = False  # no blank line before the next unit
     number: str | None = None  # a PDF's paragraph number ("1.12")
+    wrapped: bool = False  # its text is hard-wrapped: a line break is not a break in the text
 
 
 def _prose_units(
@@ -161,6 +272,9 @@ def _prose_units(
     """
     text = doc.text
     lines = _lines(text, lo, hi)
+    chrome = chrome_lines(lines)
+    lines = [None if i in chrome else ln for i, ln in enumerate(lines)]
+    width = wrap_width(lines)
     units: list[_Unit] = []
     cur: list[_Line] = []
     blanks = 0
@@ -170,7 +284,9 @@ def _prose_units(
     def close(glue: bool) -> None:
         if cur:
             kind = "list" if sum(ln.is_item for ln in cur) >= 2 else "paragraph"
-            units.append(_Unit(cur[0].start, cur[-1].end, sections.current, kind, glue))
+            units.append(
+                _Unit(cur[0].start, cur[-1].end, sections.current, kind, glue, wrapped=bool(width))
+            )
             cur.clear()
 
     for i, line in enumerate(lines):
@@ -181,7 +297,9 @@ def _prose_units(
         if nxt is None and more_follows:
             nxt = _Line(hi, hi, "Definition")
         isolated = (blanks > 0 or i == 0) and i + 1 < len(lines) and lines[i + 1] is None
-        if not cur and _is_heading(line, nxt, isolated):
+        follows = lines[i + 1] if i + 1 < len(lines) else None
+        wrapped = _wrapped(line, follows, width, guess=True)
+        if not cur and _is_heading(line, nxt, isolated, wrapped):
             close(False)
             sections.heading(line.text)
             pending.append(line)
@@ -195,10 +313,31 @@ def _prose_units(
                     cur[-1].text.endswith(":") or cur[-1].is_item and blanks == 1
                 )
             else:
-                joined = _continues(cur[-1], line, block)
+                run_on = _wrapped(cur[-1], line, width) if width else None
+                if (
+                    run_on
+                    and _is_terminal(cur[-1].text)
+                    and follows is not None
+                    and not wrapped
+                    and _is_heading(line, nxt, isolated, wrapped)
+                ):
+                    # A sentence ends the line above and this short unterminated line, itself not
+                    # wrapped, heads the text right under it: a heading, not a wrapped remainder.
+                    run_on = False
+                joined = _continues(cur[-1], line, block, run_on, any(ln.is_item for ln in cur))
             if not joined:
+                cur_last = cur[-1]
                 close(not blanks)
-                if _is_heading(line, nxt, isolated):
+                # A plain line right under a line of wrapped length, with a blank line after it,
+                # is the last line of a wrapped paragraph; under a long unwrapped line it may be a
+                # heading ("…partners.\nCIMIC Map\n\n…").
+                trailing = (
+                    not blanks
+                    and follows is None
+                    and not _MD_HEADING.match(line.text)
+                    and 40 <= len(cur_last.text) <= (width or 100)
+                )
+                if not trailing and _is_heading(line, nxt, isolated, wrapped):
                     sections.heading(line.text)
                     pending.append(line)
                     blanks = 0
@@ -213,8 +352,19 @@ def _prose_units(
     return _merge_small(units, text), sections.current
 
 
-def _merge_small(units: list[_Unit], text: str) -> list[_Unit]:
-    """Fold a unit too short to stand alone (a date line, a stray sentence) into the next one."""
+def _merge_small(units: list[_Unit], text: str, pack: bool = True) -> list[_Unit]:
+    """Fold units too short to stand alone into their neighbours.
+
+    First a unit under MIN_CHARS (a date line, a stray sentence) joins the next one; then, when
+    `pack`, one still under MIN_CHARS ("Thank you.") joins the paragraph before it, and runs of
+    paragraphs each under SMALL_UNIT set apart by blank lines (a speech's short paragraphs, short
+    numbered items) are packed together up to MAX_CHARS. Units only join across whitespace (never across chrome or a
+    heading) and within one section.
+    """
+
+    def adjacent(a: _Unit, b: _Unit) -> bool:
+        return a.section == b.section and not text[a.end : b.start].strip()
+
     out: list[_Unit] = []
     for u in units:
         prev = out[-1] if out else None
@@ -222,15 +372,35 @@ def _merge_small(units: list[_Unit], text: str) -> list[_Unit]:
             prev
             and not (prev.number or u.number)
             and prev.end - prev.start < MIN_CHARS
-            and prev.section == u.section
+            and adjacent(prev, u)
             and (prev.glue_next or "\n" not in text[prev.start : prev.end])
         ):
             out.pop()
-            u = _Unit(
-                prev.start, u.end, u.section, u.kind if u.kind == "list" else prev.kind, u.glue_next
-            )
+            kind = u.kind if u.kind == "list" else prev.kind
+            u = _Unit(prev.start, u.end, u.section, kind, u.glue_next, wrapped=u.wrapped)
         out.append(u)
-    return out
+    if not pack:
+        return out
+    packed: list[_Unit] = []
+    small_run = False  # the last packed unit is made only of small paragraphs
+    for u in out:
+        size = u.end - u.start
+        prev = packed[-1] if packed else None
+        fits = prev is not None and u.end - prev.start <= MAX_CHARS and adjacent(prev, u)
+        tiny = size < MIN_CHARS and u.kind == "paragraph"
+        small = size < SMALL_UNIT and u.kind == "paragraph"
+        # Short paragraphs set apart by blank lines are prose cut small (a speech); short lines
+        # with no blank between them are statements in their own right (a fact list) and stay.
+        apart = prev is not None and _BLANK_LINE.search(text, prev.end, u.start) is not None
+        if fits and prev.kind == "paragraph" and (tiny or (small and small_run and apart)):
+            packed[-1] = _Unit(
+                prev.start, u.end, u.section, prev.kind, u.glue_next, wrapped=u.wrapped
+            )
+            small_run = small_run and small
+            continue
+        packed.append(u)
+        small_run = small
+    return packed
 
 
 def find_glossary(doc: Document) -> int | None:
@@ -242,9 +412,16 @@ def find_glossary(doc: Document) -> int | None:
 
 def entry_title(body: str) -> str:
     """A short name for a glossary entry: its title line, else the subject of its first sentence."""
-    first = body.split("\n", 1)[0].strip().strip('“”"')
-    if "\n" in body and len(first) <= 70 and not _is_terminal(first):
+    lines = [ln for ln in _lines(body, 0, len(body)) if ln is not None]
+    first = lines[0].text.strip('“”"') if lines else ""
+    # A title line stands above the text; the first line of a hard-wrapped definition runs on.
+    runs_on = len(lines) > 1 and (
+        lines[1].text[0].islower() or _wrapped(lines[0], lines[1], None, guess=True)
+    )
+    if len(lines) > 1 and len(first) <= 70 and not _is_terminal(first) and not runs_on:
         return first
+    if runs_on:
+        first = " ".join(" ".join(ln.text for ln in lines).split()).strip('“”"')
     m = re.match(
         r"(.{3,90}?)\s+(?:is|are|refers? to|within|involves|describes|represents|encompasses|"
         r"includes?|in the context|in joint|acts|aims|can|has|have|defines)\b",
@@ -262,6 +439,7 @@ def _glossary_units(
     """One unit per 'Definition … Source … Key words …' entry: (unit, source, key words)."""
     text = doc.text
     lines = [ln for ln in _lines(text, lo, hi) if ln is not None]
+    width = wrap_width(lines)
     entries: list[list[_Line]] = []
     for ln in lines:
         if ln.text == "Definition":
@@ -275,13 +453,20 @@ def _glossary_units(
         src: list[str] = []
         kws: list[str] = []
         trailing: list[_Line] = []  # lines after the labels' values: a passage of their own
+        labels = [
+            i for i, ln in enumerate(entry) if ln.text == "Source" or _KEYWORDS_LABEL.match(ln.text)
+        ]
         for i, ln in enumerate(entry):
-            if ln.text == "Source" or _KEYWORDS_LABEL.match(ln.text):
+            if labels and i in labels:
                 part = "Source" if ln.text == "Source" else "Key words"
                 continue
             if part == "body":
                 body.append(ln)
-            elif _is_label_value(part, ln.text, len(src if part == "Source" else kws)):
+            elif i < labels[
+                -1
+            ] or _is_label_value(  # a value wrapped over lines up to the next label
+                part, ln.text, len(src if part == "Source" else kws)
+            ):
                 (src if part == "Source" else kws).append(ln.text)
             else:
                 trailing = entry[i:]
@@ -296,7 +481,9 @@ def _glossary_units(
                 continue
         span_text = text[body[0].start : body[-1].end]
         keywords = tuple(k.strip() for kw in kws for k in kw.split(" / ") if k.strip())
-        unit = _Unit(body[0].start, body[-1].end, entry_title(span_text), "glossary")
+        unit = _Unit(
+            body[0].start, body[-1].end, entry_title(span_text), "glossary", wrapped=bool(width)
+        )
         out.append((unit, "; ".join(src) or None, keywords))
         if trailing:
             prose, _ = _prose_units(doc, trailing[0].start, trailing[-1].end, None)
@@ -323,15 +510,19 @@ _SEPARATORS = [r"\n\s*\n", r"\n", r"(?<=[.!?…])\s+", r"(?<=[;:,])\s+", " ", ""
 
 
 @lru_cache(maxsize=8)
-def _splitter(max_chars: int, is_list: bool):
+def _splitter(max_chars: int, is_list: bool, wrapped: bool = False):
     # Imported here: langchain costs a third of a second, and most units need no split.
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    # A list splits between items first, so its introduction stays with the first items.
+    # A list splits between items first, so its introduction stays with the first items; hard-
+    # wrapped prose at sentence ends, since its line breaks are not breaks in the text.
+    separators = _SEPARATORS[1:] if is_list else _SEPARATORS
+    if wrapped:
+        separators = [sep for sep in separators if sep != r"\n"]
     return RecursiveCharacterTextSplitter(
         chunk_size=max_chars,
         chunk_overlap=0,
-        separators=_SEPARATORS[1:] if is_list else _SEPARATORS,
+        separators=separators,
         is_separator_regex=True,
         keep_separator="end",  # rejoined pieces are then exact substrings
         strip_whitespace=True,
@@ -339,14 +530,20 @@ def _splitter(max_chars: int, is_list: bool):
 
 
 def split_span(
-    text: str, start: int, end: int, max_chars: int = MAX_CHARS, is_list: bool = False
+    text: str,
+    start: int,
+    end: int,
+    max_chars: int = MAX_CHARS,
+    is_list: bool = False,
+    wrapped: bool = False,
 ) -> list[tuple[int, int]]:
-    """Split text[start:end] into spans of at most max_chars, at sentence boundaries first."""
+    """Split text[start:end] into spans of at most max_chars: at blank lines, then line breaks
+    (not in hard-wrapped text), then sentence ends."""
     if end - start <= max_chars:
         return [(start, end)]
     spans = []
     cursor = start
-    for piece in _splitter(max_chars, is_list).split_text(text[start:end]):
+    for piece in _splitter(max_chars, is_list, wrapped).split_text(text[start:end]):
         at = text.find(piece, cursor, end)
         if at < 0:  # the splitter changed the text; fall back to hard cuts
             return [(s, min(s + max_chars, end)) for s in range(start, end, max_chars)]
@@ -371,7 +568,10 @@ def chunk_document(doc: Document) -> list[Chunk]:
             units += _glossary_units(doc, prose_hi, hi)
     chunks: list[Chunk] = []
     for n, (unit, source, keywords) in enumerate(units):
-        for s, e in split_span(text, unit.start, unit.end, is_list=unit.kind == "list"):
+        wrapped = unit.wrapped
+        for s, e in split_span(
+            text, unit.start, unit.end, is_list=unit.kind == "list", wrapped=wrapped
+        ):
             piece = text[s:e]
             chunks.append(
                 Chunk(
@@ -409,7 +609,7 @@ def _pdf_units(doc: Document, lo: int, hi: int) -> list[_Unit]:
         section = " › ".join(t for _, t in path) or None
         unit_kind = "table" if kind == "table" else "paragraph"
         units.append(_Unit(max(start, lo), min(end, hi), section, unit_kind, number=number or None))
-    return _merge_small(units, doc.text)
+    return _merge_small(units, doc.text, pack=False)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

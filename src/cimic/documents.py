@@ -77,6 +77,40 @@ def chrome_prefix_end(text: str, max_line: int = 200) -> int:
     return end if end < len(text) else 0
 
 
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S
+)
+FRONT_MATTER_FIELDS = ("title", "date", "url", "publisher", "source")
+
+
+def front_matter(text: str) -> tuple[dict, int]:
+    """A Markdown file's YAML front matter (`---` ... `---` at its top): (metadata, end offset).
+
+    Only a YAML mapping counts; its title, date, url, publisher and source are kept as text
+    (a list or mapping value is left out). Text without front matter gives ({}, 0); so does a
+    block that is not valid YAML, which then stays part of the document's text.
+    """
+    import yaml
+
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        return {}, 0
+    try:
+        data = yaml.safe_load(m.group(1) or "")
+    except yaml.YAMLError:
+        return {}, 0
+    if not isinstance(data, dict):
+        return {}, 0
+    meta = {}
+    for key in FRONT_MATTER_FIELDS:
+        value = data.get(key)
+        if isinstance(value, (str, int, float)) or hasattr(value, "isoformat"):
+            value = str(value).strip()
+            if value:
+                meta[key] = value
+    return meta, m.end()
+
+
 CATALOG_FIELDS = ("title", "publisher", "date", "url", "source", "kind", "received_as", "note")
 
 
@@ -131,8 +165,8 @@ def load_catalog(corpus_dir: Path) -> dict[str, dict]:
     return read_catalog(corpus_dir)[0]
 
 
-def _default_title(rel: str, text: str) -> str:
-    for line in text.splitlines():
+def _default_title(rel: str, text: str, start: int = 0) -> str:
+    for line in text[start:].splitlines():
         s = line.strip().lstrip("#").strip()
         if s:
             return s[:120]
@@ -225,7 +259,11 @@ def read_document(
         extracted = {"title": pdf.title} if pdf.title else {}
     else:
         text = _decode_text(data)
-    if not text.strip():
+    matter_end = 0
+    if suffix in {".md", ".markdown"}:
+        matter, matter_end = front_matter(text)
+        extracted = matter
+    if not text[matter_end:].strip():
         raise ValueError("no text (only whitespace)")
     longest = max(map(len, text.splitlines()), default=0)
     if longest > MAX_LINE:
@@ -233,14 +271,16 @@ def read_document(
             f"has a line of {longest:,} characters (over {MAX_LINE:,}); not a prose document"
         )
     meta = {**extracted, **{k: v for k, v in (meta or {}).items() if v}}
-    start = chrome_prefix_end(text)
+    start = matter_end + chrome_prefix_end(text[matter_end:])
     if text.startswith("\ufeff"):  # a UTF-8 byte-order mark stays in the text but is not content
         start = max(start, 1)
+    while matter_end and start < len(text) and text[start] in "\r\n":
+        start += 1  # blank lines after the front matter
     return Document(
         doc=rel,
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
-        title=meta.get("title") or _default_title(rel, text),
+        title=meta.get("title") or _default_title(rel, text, start),
         source=meta.get("url") or meta.get("source"),
         publisher=meta.get("publisher"),
         date=meta.get("date"),

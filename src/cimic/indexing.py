@@ -19,7 +19,8 @@ from .dense import ANN_THRESHOLD, ivf_lists, nprobe_for
 from .documents import Corpus, Skipped, load_corpus
 from .embedding import Encoder
 from .errors import CimicError
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, analyzer_settings
+from .markup import plain
 from .store import (
     IndexData,
     QuantizedVectors,
@@ -197,7 +198,14 @@ def _build(
     )
     unchanged = tuple(d for d in new_docs if d in old_docs and d not in changed)
     meta_changed = any(old_docs[d] != new_docs[d] for d in unchanged)
-    if reuse and not (added or removed or changed or meta_changed) and previous is not None:
+    retokenized = previous is not None and previous.manifest.get("analyzer") != analyzer_settings()
+    if reuse and retokenized:
+        reason = "tokenizer rules changed: BM25 terms remade, vectors reused"
+    if (
+        reuse
+        and not (added or removed or changed or meta_changed or retokenized)
+        and previous is not None
+    ):
         return RebuildReport(
             unchanged=unchanged,
             skipped=corpus.skipped,
@@ -255,7 +263,7 @@ def _build(
         texts = [
             chunks[i].embed_text
             if is_chunk
-            else chunks[sentences[i][0]].text[sentences[i][1] : sentences[i][2]]
+            else plain(chunks[sentences[i][0]].text[sentences[i][1] : sentences[i][2]])
             for is_chunk, i in part
         ]
         embedded = encoder.embed_documents(texts, bar)
@@ -277,6 +285,7 @@ def _build(
             "canary": [round(float(x), 6) for x in encoder.canary()],
         },
         "chunker": chunker_settings(),
+        "analyzer": analyzer_settings(),
         "dense": {
             "kind": "exact" if len(chunks) < ANN_THRESHOLD else "ivf",
             "ann_threshold": ANN_THRESHOLD,
@@ -324,7 +333,7 @@ def _build(
         chunks_embedded=len(todo_chunks),
         sentences_embedded=len(todo_sents),
         full=not reuse,
-        reason="" if reuse else reason,
+        reason=reason if (not reuse or retokenized) else "",
         generation=gen.name,
         seconds=time.perf_counter() - t0,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -11,16 +12,20 @@ import numpy as np
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
-# British -> American endings, applied before stemming so both spellings meet.
-_SPELLING = [
-    (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
-    (re.compile(r"(?<=\w{2})ys(e|es|ed|ing)$"), r"yz\1"),
-    (re.compile(r"(?<=\w{3})our(s|ed|ing|able)?$"), lambda m: "or" + (m.group(1) or "")),
-    (re.compile(r"(?<=[fc])ence$"), "ense"),
-    (re.compile(r"(?<=[^aeiou])tre(s)?$"), lambda m: "ter" + (m.group(1) or "")),
-    (re.compile(r"(?<=\w{4})mme(s)?$"), lambda m: "m" + (m.group(1) or "")),
-    (re.compile(r"(?<=\w{3})ll(ed|ing|er)$"), r"l\1"),
-]
+# British -> American endings, applied before stemming so both spellings meet. Kept as text (an
+# unmatched group is replaced by nothing) so the rules can be hashed into the index manifest.
+_SPELLING_RULES = (
+    (r"(?<=\w{3})is(e|es|ed|ing|ation|ations|er|ers)$", r"iz\1"),
+    (r"(?<=\w{2})ys(e|es|ed|ing)$", r"yz\1"),
+    (r"(?<=\w{3})our(s|ed|ing|able)?$", r"or\1"),
+    (r"(?<=[fc])ence$", "ense"),
+    (r"(?<=[^aeiou])tre(s)?$", r"ter\1"),
+    (r"(?<=\w{4})mme(s)?$", r"m\1"),
+    (r"(?<=\w{3})ll(ed|ing|er)$", r"l\1"),
+)
+_SPELLING = [(re.compile(p), r) for p, r in _SPELLING_RULES]
+# Bump when the analyzer changes in a way the hash below cannot see (e.g. code in `terms`).
+ANALYZER_VERSION = 1
 
 
 _QUESTION_WORDS = frozenset(
@@ -65,6 +70,29 @@ def _stopwords() -> frozenset[str]:
 
     # Question words carry the form of a question, not its topic.
     return frozenset(STOPWORDS_EN) | _QUESTION_WORDS
+
+
+@lru_cache(maxsize=1)
+def analyzer_settings() -> dict:
+    """What the manifest records about the tokenizer: a change means the BM25 terms are stale.
+
+    A version, and a hash of the token pattern, spelling folds, stop words and stemmer version.
+    """
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        stemmer = version("PyStemmer")
+    except PackageNotFoundError:
+        stemmer = "unknown"
+    rules = {
+        "token": _TOKEN.pattern,
+        "spelling": [list(r) for r in _SPELLING_RULES],
+        "stopwords": sorted(_stopwords()),
+        "stemmer": f"PyStemmer {stemmer} english",
+    }
+    digest = hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
+    return {"version": ANALYZER_VERSION, "rules": digest, "stemmer": rules["stemmer"]}
 
 
 def fold_spelling(word: str) -> str:

@@ -42,7 +42,7 @@ import numpy as np
 from .dense import WORD_ANN_THRESHOLD, DenseIndex
 from .embedding import CANARY_MIN_COSINE
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from .lexical import LexicalIndex, terms
+from .lexical import LexicalIndex, analyzer_settings, terms
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
@@ -548,13 +548,18 @@ def model_mismatch(manifest: dict, encoder) -> str | None:
 
 
 def check_compatible(manifest: dict, encoder, chunker: dict) -> None:
-    """Refuse an index built by another model or chunker."""
+    """Refuse an index built by another model, chunker or tokenizer."""
     reason = model_mismatch(manifest, encoder)
     if reason:
         raise IndexMismatchError(f"{reason}; run `cimic index` to rebuild")
     if manifest.get("chunker") != chunker:
         raise IndexMismatchError(
             "the index was built with other chunker settings; run `cimic index` to rebuild"
+        )
+    if manifest.get("analyzer") != analyzer_settings():
+        raise IndexMismatchError(
+            "the index's BM25 terms were made with other tokenizer rules (spelling folds, stop "
+            "words or stemmer); run `cimic index` to remake them"
         )
 
 

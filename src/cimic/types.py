@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from .markup import plain
+
 
 @dataclass(frozen=True)
 class Document:
@@ -64,15 +66,15 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """Text the encoder sees: section (entry name), passage and key words."""
-        parts = [self.section or "", self.text, ", ".join(self.keywords)]
+        """Text the encoder sees: section (entry name), passage as read (see markup.plain), key words."""
+        parts = [self.section or "", plain(self.text), ", ".join(self.keywords)]
         return "\n".join(p for p in parts if p)
 
     @property
     def search_text(self) -> str:
-        """Text the indexes see: the passage plus its section, source and key words."""
+        """Text the indexes see: the passage as read plus its section, source and key words."""
         extra = [self.section or "", " / ".join(self.keywords), self.source or ""]
-        return "\n".join([self.text, *[e for e in extra if e]])
+        return "\n".join([plain(self.text), *[e for e in extra if e]])
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Passage:
     pages: str | None = None  # printed page label(s): "p. 1-7" or "pp. 1-7–1-8"
     para: str | None = None  # paragraph number, as doctrine readers cite it
     classification: str | None = None  # the document's classification banner
+    links: list[dict[str, str]] = field(default_factory=list)  # Markdown links: text and url
 
     def place(self) -> str:
         """Where in the document, for a citation: "para 1.12, pp. 1-7–1-8" (may be empty)."""
@@ -129,6 +132,7 @@ class Passage:
             "pages": self.pages,
             "para": self.para,
             "classification": self.classification,
+            "links": [dict(link) for link in self.links],
         }
 
 
