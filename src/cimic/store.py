@@ -5,7 +5,8 @@ Layout::
     index/CURRENT            name of the published generation (replaced atomically)
     index/gen-<id>/          one complete, verified build
         manifest.json        what built it, per-document hashes, per-file SHA-256
-        documents.json       every document's text (the one copy of it) and metadata
+        texts.txt            every document's text, one after another (the one copy of it, UTF-8)
+        documents.json       every document's metadata and where its text lies in texts.txt
         chunks.npz chunk_strings.json   the chunk table: spans into the texts, metadata as columns
         dense.faiss          chunk vectors (exact below ANN_THRESHOLD rows, IVF with float16 above)
         sentences.npy        (m, 3) int32: chunk row, start, end of each sentence inside its chunk
@@ -46,7 +47,8 @@ from .lexical import LexicalIndex, analyzer_settings, terms
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
-FORMAT_VERSION = 5  # 4: chunk table, int8 sentence vectors; 5: term sets, words.faiss
+FORMAT_VERSION = 6  # 4: chunk table, int8 sentence vectors; 5: term sets, words.faiss; 6: texts.txt
+VERIFY_THREADS = 2  # files hashed at once while a generation loads (hashlib releases the GIL)
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
 
@@ -364,6 +366,40 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def _write_documents(directory: Path, documents: dict[str, Document]) -> None:
+    """texts.txt (every text, concatenated) and documents.json (metadata, and each text's
+    character span in texts.txt): a library's texts load in one decode, not a JSON parse."""
+    meta, at = {}, 0
+    with open(directory / "texts.txt", "w", encoding="utf-8", newline="") as f:
+        for k, d in documents.items():
+            f.write(d.text)
+            meta[k] = {
+                **{f: v for f, v in asdict(d).items() if f != "text"},
+                "text": [at, at + len(d.text)],
+            }
+            at += len(d.text)
+    _write_json(directory / "documents.json", meta)
+
+
+def _read_documents(gen: Path) -> dict[str, Document]:
+    texts = (gen / "texts.txt").read_bytes().decode("utf-8")  # bytes: newlines kept as written
+    out = {}
+    for k, d in json.loads((gen / "documents.json").read_text(encoding="utf-8")).items():
+        a, b = d.pop("text")
+        if not 0 <= a <= b <= len(texts):
+            raise ValueError(f"document {k!r} points outside texts.txt")
+        out[k] = Document(
+            **{
+                **d,
+                "text": texts[a:b],
+                "page_starts": tuple(d.get("page_starts", ())),
+                "page_labels": tuple(d.get("page_labels", ())),
+                "blocks": tuple(tuple(x) for x in d.get("blocks", ())),
+            }
+        )
+    return out
+
+
 def write_generation(
     index_dir: Path,
     manifest: dict,
@@ -389,7 +425,7 @@ def write_generation(
             chunks if isinstance(chunks, ChunkTable) else ChunkTable.from_chunks(chunks, documents)
         )
         table.save(tmp)
-        _write_json(tmp / "documents.json", {k: asdict(d) for k, d in documents.items()})
+        _write_documents(tmp, documents)
         DenseIndex.build(vectors).save(tmp / "dense.faiss")
         np.save(tmp / "sentences.npy", sentences.astype(np.int32))
         if not isinstance(sentence_vectors, QuantizedVectors):
@@ -510,21 +546,50 @@ def read_manifest(gen: Path) -> dict:
 
 def verify_generation(gen: Path) -> dict:
     """Check every file against the manifest's SHA-256; returns the manifest."""
+    manifest, pending = _start_verify(gen)
+    _finish_verify(gen, pending)
+    return manifest
+
+
+def _start_verify(gen: Path):
+    """Read the manifest, check that every file is there, and start hashing them in threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
     manifest = read_manifest(gen)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index in {gen.parent} has format {manifest.get('format_version')}, this version reads "
             f"format {FORMAT_VERSION}; run `cimic index` to rebuild"
         )
-    for name, digest in manifest["files"].items():
-        path = gen / name
-        if not path.is_file():
-            raise IndexCorruptError(f"index file {path} is missing; run `cimic index` to rebuild")
-        if _sha256_file(path) != digest:
+    for name in manifest["files"]:
+        if not (gen / name).is_file():
             raise IndexCorruptError(
-                f"index file {path} fails its checksum (damaged or changed); run `cimic index` to rebuild"
+                f"index file {gen / name} is missing; run `cimic index` to rebuild"
             )
-    return manifest
+    pool = ThreadPoolExecutor(VERIFY_THREADS)
+    # Largest first, so the threads finish together.
+    names = sorted(manifest["files"], key=lambda n: -(gen / n).stat().st_size)
+    jobs = {name: pool.submit(_sha256_file, gen / name) for name in names}
+    pool.shutdown(wait=False)
+    return manifest, (manifest["files"], jobs)
+
+
+def _finish_verify(gen: Path, pending) -> None:
+    """Wait for the hashes started by _start_verify; IndexCorruptError on the first mismatch."""
+    expected, jobs = pending
+    for name, job in jobs.items():
+        try:
+            digest = job.result()
+        except OSError as exc:
+            raise IndexCorruptError(
+                f"index file {gen / name} cannot be read ({exc.strerror}); run `cimic index` to rebuild"
+            ) from None
+        if digest != expected[name]:
+            for other in jobs.values():
+                other.cancel()
+            raise IndexCorruptError(
+                f"index file {gen / name} fails its checksum (damaged or changed); run `cimic index` to rebuild"
+            )
 
 
 def model_mismatch(manifest: dict, encoder) -> str | None:
@@ -564,22 +629,14 @@ def check_compatible(manifest: dict, encoder, chunker: dict) -> None:
 
 
 def load_generation(gen: Path) -> IndexData:
-    """Verify and load one generation into memory."""
-    manifest = verify_generation(gen)
+    """Verify and load one generation into memory.
+
+    Every file's SHA-256 is checked in background threads while the files load; nothing loaded is
+    returned unless all of them match.
+    """
+    manifest, pending = _start_verify(gen)
     try:
-        raw_docs = json.loads((gen / "documents.json").read_text(encoding="utf-8"))
-        documents = {
-            k: Document(
-                **{
-                    **d,
-                    "page_starts": tuple(d.get("page_starts", ())),
-                    "page_labels": tuple(d.get("page_labels", ())),
-                    "blocks": tuple(tuple(b) for b in d.get("blocks", ())),
-                }
-            )
-            for k, d in raw_docs.items()
-        }
-        del raw_docs
+        documents = _read_documents(gen)
         chunks = ChunkTable.load(gen, documents)
         dense = DenseIndex.load(gen / "dense.faiss")
         lexical = LexicalIndex.load(gen / "bm25", len(chunks))
@@ -591,9 +648,11 @@ def load_generation(gen: Path) -> IndexData:
     except IndexCorruptError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file means the same to the user
+        _finish_verify(gen, pending)  # a damaged file is named by its checksum first
         raise IndexCorruptError(
             f"index in {gen} cannot be read ({exc}); run `cimic index` to rebuild"
         ) from None
+    _finish_verify(gen, pending)
     if (
         dense.size != len(chunks)
         or len(sentences) != len(sentence_vectors)
