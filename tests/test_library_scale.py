@@ -235,6 +235,49 @@ def test_weighted_bm25_scores_equal_bm25s_term_by_term(tmp_path: Path):
     assert got.max() > 0 and not lexical.scores(["qqqqzz"]).any()
 
 
+@pytest.mark.parametrize("budget", [1, 40, 50_000])
+def test_maxscore_top_rows_equal_a_full_scoring(budget: int, monkeypatch: pytest.MonkeyPatch):
+    """The best BM25 rows found from the rarest terms' postings (commoner terms only bounded and
+    looked up) are exactly the best rows of a full scoring, with and without a row filter."""
+    from cimic import lexical as lexical_module
+    from cimic.lexical import LexicalIndex, terms
+
+    monkeypatch.setattr(lexical_module, "POSTINGS_BUDGET", budget)
+    rng = random.Random(11)
+    # Word frequencies from very common to rare, so terms' postings differ by orders of magnitude.
+    vocab = [(w, 0.9 / (1 + i) ** 1.3) for i, w in enumerate(WORDS)]
+    texts = [
+        " ".join(w for w, p in vocab for _ in range(rng.choice([1, 1, 2, 3])) if rng.random() < p)
+        or "nothing"
+        for _ in range(3000)
+    ]
+    index = LexicalIndex.build(texts)
+    csc = index._bm25.scores
+    for i in range(len(csc["indptr"]) - 1):  # postings sorted by row, as lookups need
+        r = csc["indices"][csc["indptr"][i] : csc["indptr"][i + 1]]
+        assert (np.diff(r) > 0).all()
+    mask = np.array([rng.random() < 0.3 for _ in texts])
+    for _ in range(60):
+        words = rng.sample(WORDS, rng.randint(1, 6))
+        qterms = terms(" ".join(words))
+        weights = [rng.choice([1.0, 0.5]) for _ in qterms]
+        q = index.query(qterms, weights)
+        full = q.dense()
+        assert np.allclose(q.at(np.arange(len(texts))), full, atol=1e-5)
+        for allowed in (None, mask):
+            scores = full if allowed is None else np.where(allowed, full, 0.0)
+            m = rng.choice([1, 5, 50, 200])
+            got = q.top(m, allowed)
+            positive = np.flatnonzero(scores > 0)
+            want = positive[np.argsort(-scores[positive], kind="stable")][:m]
+            assert len(got) == len(want)
+            # Same scores in the same order (rows of equal score may come in either order).
+            assert np.allclose(scores[got], scores[want], atol=1e-5), words
+            pool = len(texts) if allowed is None else int(allowed.sum())
+            covered = np.count_nonzero(scores if allowed is None else scores[allowed])
+            assert q.covers(pool, allowed) == (covered >= pool)
+
+
 def test_exact_nearest_and_least_in_one_pass_match_a_full_ranking():
     from cimic.dense import DenseIndex
 
