@@ -276,6 +276,11 @@ def test_maxscore_top_rows_equal_a_full_scoring(budget: int, monkeypatch: pytest
             pool = len(texts) if allowed is None else int(allowed.sum())
             covered = np.count_nonzero(scores if allowed is None else scores[allowed])
             assert q.covers(pool, allowed) == (covered >= pool)
+    # Every row holding one of the terms: by a term in every row, or only by their union.
+    every = LexicalIndex.build([("convoy " if i % 2 else "ferry ") + t for i, t in enumerate(texts)])
+    both = every.query(terms("convoy ferry"))
+    assert both.covers(len(texts)) and both.covers(int(mask.sum()), mask)
+    assert not every.query(terms("convoy")).covers(len(texts))
 
 
 def test_exact_nearest_and_least_in_one_pass_match_a_full_ranking():

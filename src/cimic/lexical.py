@@ -256,38 +256,23 @@ class LexicalQuery:
             out += np.float32(self._absent)
         return out
 
-    def at(self, rows: np.ndarray, skip: int = 0) -> np.ndarray:
-        """Exact scores of rows (float32), from the terms after the first `skip` (rarest) ones."""
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """Exact scores of rows (float32)."""
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.full(len(rows), self._absent, dtype=np.float64)
-        if not len(rows):
-            return out.astype(np.float32)
-        for i, w in self.terms[skip:]:
+        return (self._lookup(rows, self.terms) + self._absent).astype(np.float32)
+
+    def _lookup(self, rows: np.ndarray, terms: list[tuple[int, float]]) -> np.ndarray:
+        """The rows' summed scores from the given terms (float64), by binary search in each
+        term's row-sorted postings."""
+        out = np.zeros(len(rows), dtype=np.float64)
+        for i, w in terms:
             r, d = self._postings(i)
-            if not len(r):
+            if not len(r) or not len(rows):
                 continue
-            pos = np.searchsorted(r, rows)
-            pos = np.minimum(pos, len(r) - 1)
+            pos = np.minimum(np.searchsorted(r, rows), len(r) - 1)
             found = r[pos] == rows
             out[found] += np.asarray(d[pos[found]], dtype=np.float64) * w
-        return out.astype(np.float32)
-
-    def _partial(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows holding one of the k rarest terms and their scores from those terms (float64)."""
-        parts = [self._postings(i) for i, _ in self.terms[:k]]
-        rows = np.concatenate([r for r, _ in parts]).astype(np.int64)
-        values = np.concatenate(
-            [
-                np.asarray(d, dtype=np.float64) * w
-                for (_, d), (_, w) in zip(parts, self.terms, strict=False)
-            ]
-        )
-        if len(rows) * 16 > self.index.n:  # many postings: a dense pass is cheaper than a sort
-            full = np.bincount(rows, weights=values, minlength=self.index.n)
-            hit = np.flatnonzero(full)
-            return hit, full[hit]
-        hit, inverse = np.unique(rows, return_inverse=True)
-        return hit, np.bincount(inverse, weights=values, minlength=len(hit))
+        return out
 
     def top(self, m: int, allowed: np.ndarray | None = None) -> np.ndarray:
         """The (at most) m rows with the highest scores above zero, among allowed rows when given,
@@ -295,43 +280,72 @@ class LexicalQuery:
         if not self.terms or m <= 0:
             return np.zeros(0, dtype=np.int64)
         bound = self.index.max_scores()
-        ub = [float(bound[i]) * w for i, w in self.terms]
-        k, used = 1, self.df[0]
-        while k < len(self.terms) and used + self.df[k] <= POSTINGS_BUDGET:
-            used += self.df[k]
-            k += 1
+        ub = np.array([float(bound[i]) * w for i, w in self.terms])
+        df = np.array(self.df, dtype=np.float64)
+        # Terms that bound the most per posting read go first (rare, heavily weighted ones).
+        order = np.argsort(-(ub / np.maximum(df, 1.0)), kind="stable").tolist()
+        rest = float(ub.sum())
+        acc = np.zeros(self.index.n, dtype=np.float64)  # calloc: only touched pages cost
+        seen = np.zeros(self.index.n, dtype=bool)
+        touched: list[np.ndarray] = []
+        read, next_check, k = 0, POSTINGS_BUDGET, 0
         while True:
-            rows, part = self._partial(k)
+            # Read terms' postings up to the next check (at least one term).
+            while k < len(order):
+                t = order[k]
+                i, w = self.terms[t]
+                r, d = self._postings(i)
+                acc[r] += np.asarray(d, dtype=np.float64) * w  # a term's rows are distinct
+                fresh = r[~seen[r]]
+                seen[fresh] = True
+                touched.append(fresh)
+                rest -= ub[t]
+                read += len(r)
+                k += 1
+                if read >= next_check:
+                    break
+            rows = np.concatenate(touched).astype(np.int64) if touched else np.zeros(0, np.int64)
             if allowed is not None:
-                keep = allowed[rows]
-                rows, part = rows[keep], part[keep]
-            rest = sum(ub[k:])
-            if k == len(self.terms):
-                exact, cand = part, rows
+                rows = rows[allowed[rows]]
+            part = acc[rows]
+            if k == len(order):
+                cand, exact = rows, part
                 break
             if len(rows) >= m:
                 theta = np.partition(part, len(part) - m)[len(part) - m]
                 if theta >= rest:  # no row outside the candidates can reach the m-th
-                    cand = rows[part + rest >= theta]
-                    exact = self.at(cand, skip=k).astype(np.float64) - self._absent
-                    exact += part[part + rest >= theta]
+                    near = part + rest >= theta
+                    cand = rows[near]
+                    later = [self.terms[t] for t in order[k:]]
+                    exact = part[near] + self._lookup(cand, later)
                     break
-            k += 1
+            next_check = read + max(POSTINGS_BUDGET, read // 2)  # geometric: O(postings) checks
         positive = exact > 0
         cand, exact = cand[positive], exact[positive]
         if len(cand) > m:
             pick = np.argpartition(-exact, m - 1)[:m]
             cand, exact = cand[pick], exact[pick]
-        order = np.lexsort((cand, -exact))
-        return cand[order]
+        order_out = np.lexsort((cand, -exact))
+        return cand[order_out]
 
     def covers(self, pool: int, allowed: np.ndarray | None = None) -> bool:
-        """Whether every one of the pool's rows holds at least one of the terms."""
+        """Whether every one of the pool's rows holds at least one of the terms.
+
+        Usually answered without a pass over the postings: a term in every row says yes, fewer
+        postings than rows say no, and so does any of a few rows spread over the pool that holds
+        none of the terms; only when those all hold one are the rows counted.
+        """
         if not self.terms or pool == 0:
             return False
         if allowed is None and self.df[-1] >= self.index.n:
             return True
         if sum(self.df) < pool:
             return False
-        full = self.dense()
-        return bool(np.count_nonzero(full if allowed is None else full[allowed]) >= pool)
+        ids = np.arange(self.index.n) if allowed is None else np.flatnonzero(allowed)
+        sample = ids[np.linspace(0, len(ids) - 1, num=min(64, len(ids))).astype(np.int64)]
+        if not (self._lookup(sample, [(i, 1.0) for i, _ in self.terms]) > 0).all():
+            return False
+        seen = np.zeros(self.index.n, dtype=bool)
+        for i, _ in self.terms:
+            seen[self._postings(i)[0]] = True
+        return bool(np.count_nonzero(seen if allowed is None else seen[allowed]) >= pool)
