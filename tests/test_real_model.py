@@ -122,6 +122,13 @@ def test_onnx_query_encoder_is_used_and_agrees(real_assistant):
     assert enc.query_backend == "onnxruntime"
     for q in ["What is CMI?", "and in peacetime?", "Что такое CIMIC?", "word " * 400]:
         assert float(enc._onnx.encode(q) @ enc._encode_one(q)) > 0.9999
+    # A question's unknown words go through in one padded run: each as if on its own.
+    words = ["salary", "headcount", "wargamming", "Ukraine", "x", "word " * 400]
+    together = enc._onnx.encode_many(words)
+    assert np.abs(together - np.vstack([enc._onnx.encode(w) for w in words])).max() < 1e-5
+    enc._cache.clear()
+    assert np.abs(enc.embed_queries(words[:3]) - together[:3]).max() < 1e-5
+    assert all(enc._cache.get(w) is not None for w in words[:3])
 
 
 def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path):

