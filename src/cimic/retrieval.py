@@ -232,7 +232,7 @@ def search(
         least = float(chunk_cos.min()) if len(chunk_cos) else None
     else:
         d_scores, d_ids, least = _dense_candidates(data, query_vector, allowed, depth * DENSE_SHARE)
-        # The best BM25 rows, without scoring every row a common term occurs in (MaxScore).
+        # The best BM25 rows, without partitioning every row a common term occurs in.
         lex_top = lex.top(depth * LEXICAL_SHARE, allowed)
         rows = np.union1d(d_ids, lex_top).astype(np.int64)
         chunk_cos = np.empty(len(rows), dtype=np.float32)
