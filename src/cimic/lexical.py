@@ -138,20 +138,12 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        """Index texts (one per chunk); each term's postings sorted by row."""
+        """Index texts (one per chunk)."""
         import bm25s
-        from scipy.sparse import csc_matrix
 
         corpus = [terms(t) or ["\u2205"] for t in texts]
         retriever = bm25s.BM25()
         retriever.index(corpus, show_progress=False)
-        sc = retriever.scores
-        m = csc_matrix(
-            (sc["data"], sc["indices"], sc["indptr"]), shape=(len(texts), len(sc["indptr"]) - 1)
-        )
-        if not m.has_sorted_indices:
-            m.sort_indices()
-            retriever.scores = {**sc, "data": m.data, "indices": m.indices, "indptr": m.indptr}
         return cls(retriever, len(texts))
 
     def query(
