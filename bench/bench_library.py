@@ -154,9 +154,9 @@ def build(corpus: Path, index: Path, encoder_name: str) -> dict:
 SERVE = r"""
 import json, resource, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
-def rss():
+def rss(field="VmRSS"):
     with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
+        return next(int(l.split()[1]) for l in f if l.startswith(field + ":")) / 1024
 from cimic import Assistant
 from cimic.embedding import HashingEncoder
 qs = json.loads(sys.argv[4])
@@ -169,7 +169,7 @@ enc = HashingEncoder(dim=384) if sys.argv[5] == "hashing" else load_encoder(inde
 for f in vars(answer_types).values():
     if hasattr(f, "cache_info") and f.__wrapped__.__code__.co_argcount == 0:
         f()
-before = rss()
+before = rss(); anon_before = rss("RssAnon")
 t0 = time.perf_counter()
 a = Assistant.open(sys.argv[2], sys.argv[3], update=False, encoder=enc)
 load = time.perf_counter() - t0
@@ -195,7 +195,7 @@ for q in qs:
     over.append(max(0.0, ask[-1] - spent[0]))
 n_passes = passes[0] / len(ask)
 def p95(xs): return sorted(xs)[int(0.95 * (len(xs) - 1))]
-after = rss()
+after = rss(); anon_after = rss("RssAnon")
 agree = None
 if len(a.current().chunks) <= int(sys.argv[6]):  # the exhaustive reference: every row scored
     from cimic.retrieval import search
@@ -206,7 +206,7 @@ if len(a.current().chunks) <= int(sys.argv[6]):  # the exhaustive reference: eve
         full = search(data, v, q, encoder=a.encoder, exhaustive=True).rows[:5]
         hits.append(len(set(fast) & set(full)) / max(1, len(full)))
     agree = statistics.mean(hits)
-print(json.dumps({"load_s": load, "agree": agree, "rss_before_mb": before, "rss_loaded_mb": loaded, "rss_after_mb": after,
+print(json.dumps({"load_s": load, "agree": agree, "rss_before_mb": before, "rss_loaded_mb": loaded, "rss_after_mb": after, "anon_mb": anon_after - anon_before,
   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
   "ask_ms": statistics.median(ask) * 1e3, "ask_p95_ms": p95(ask) * 1e3,
   "encode_ms": statistics.median(enc_t) * 1e3, "over_ms": statistics.median(over) * 1e3,
@@ -264,7 +264,7 @@ def main() -> None:
     )
     head = (
         f"{'passages':>9} {'encoder':>8} {'build s':>8} {'embed s':>8} {'beyond':>7} "
-        f"{'load s':>7} {'MB':>7} {'KB/psg':>7} {'bound':>6} {'enc ms':>7} {'passes':>6} {'ask p50':>8} {'over p50':>9} "
+        f"{'load s':>7} {'MB':>7} {'KB/psg':>7} {'anon':>6} {'bound':>6} {'enc ms':>7} {'passes':>6} {'ask p50':>8} {'over p50':>9} "
         f"{'over p95':>9} {'ratio':>6} {'top5':>5} {'disk MB':>8}"
     )
     print(head)
@@ -299,7 +299,8 @@ def main() -> None:
         beyond = (b["build_s"] - b["embed_s"]) / b["embed_s"] if b["embed_s"] else float("nan")
         print(
             f"{b['chunks']:>9,} {name:>8} {b['build_s']:>8.1f} {b['embed_s']:>8.1f} {beyond:>7.2f} "
-            f"{s['load_s']:>7.2f} {grown:>7.0f} {grown * 1024 / b['chunks']:>7.1f} {bound:>6.1f} "
+            f"{s['load_s']:>7.2f} {grown:>7.0f} {grown * 1024 / b['chunks']:>7.1f} "
+            f"{s['anon_mb'] * 1024 / b['chunks']:>6.1f} {bound:>6.1f} "
             f"{s['encode_ms']:>7.2f} {s['passes']:>6.2f} {s['ask_ms']:>8.2f} {s['over_ms']:>9.2f} {s['over_p95_ms']:>9.2f} "
             f"{ratio} {agree} {disk:>8.0f}",
             flush=True,
@@ -307,6 +308,8 @@ def main() -> None:
     print(
         "beyond: build work beyond embedding / embedding time; MB: resident growth from before "
         "opening the index to after the questions (the encoder and fixed tables loaded before); "
+        "anon: the private (anonymous) part of it per passage, the rest being pages of the "
+        "memory-mapped index files (shared, evictable page cache); "
         "bound: KB per passage if, besides, every memory-mapped sentence file were resident; "
         "enc ms: one question's encoder pass; passes: encoder passes per question (its own and "
         "those of question words the corpus lacks); over: ask minus all of them, the system's own "
