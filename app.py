@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import html
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -217,6 +220,7 @@ def build_ui(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
     """The chat UI and the /ask API endpoint over one Assistant."""
     titles = {d.doc: d.title for d in assistant.documents()}
     downloads = Path(tempfile.mkdtemp(prefix="cimic-answers-"))
+    atexit.register(shutil.rmtree, downloads, True)  # the answers offered for download this run
 
     def status() -> str:
         m = assistant.manifest
@@ -405,6 +409,9 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Serving on http://{args.host}:{args.port} (bound to {args.host} only){login}", flush=True
     )
+    # A stop request (kill, systemd, a test's terminate) ends the process like Ctrl-C: cleanly,
+    # with its temporary files removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     demo.launch(
         server_name=args.host,
         server_port=args.port,

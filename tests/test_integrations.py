@@ -25,12 +25,14 @@ _SHARED: dict = {}
 def shared_assistant():
     """One real Assistant for the LangChain suite, whose fixtures cannot take ours."""
     if "a" not in _SHARED:
+        import atexit
         import shutil
         import tempfile
 
         from cimic import Assistant
 
         base = Path(tempfile.mkdtemp(prefix="cimic-lc-"))
+        atexit.register(shutil.rmtree, base, True)
         shutil.copytree(CORPUS, base / "corpus")
         _SHARED["a"] = Assistant.open(base / "corpus", base / "index")
     return _SHARED["a"]
