@@ -146,18 +146,6 @@ class LexicalIndex:
         retriever.index(corpus, show_progress=False)
         return cls(retriever, len(texts))
 
-    def query(
-        self, query_terms: Sequence[str], weights: Sequence[float] | None = None
-    ) -> LexicalQuery:
-        """A question's terms (each with its weight) over this index: top rows and exact scores."""
-        weights = [1.0] * len(query_terms) if weights is None else list(weights)
-        merged: dict[int, float] = {}
-        for t, w in zip(query_terms, weights, strict=True):
-            if t in self._vocab:
-                i = self._vocab[t]
-                merged[i] = merged.get(i, 0.0) + w
-        return LexicalQuery(self, list(merged.items()))
-
     def matrix(self):
         """The BM25 scores as a sparse rows x terms matrix (scipy CSC over bm25s's arrays, no copy)."""
         if self._matrix is None:
@@ -173,10 +161,24 @@ class LexicalIndex:
     ) -> np.ndarray:
         """BM25 score of every row: each known term's BM25 (times its weight), summed per row.
 
-        One sparse product over the terms' postings (bm25s adds term by term with np.add.at,
-        ~10x slower on the long postings of a large library); zeros when no term is known.
+        One sparse product of the terms' columns of the BM25 matrix and their weights (about 2 ms
+        over a million rows and a million postings, half a weighted bincount's time; bm25s adds
+        term by term with np.add.at, ~10x slower); zeros when no term is known.
         """
-        return self.query(query_terms, weights).dense()
+        weights = [1.0] * len(query_terms) if weights is None else list(weights)
+        merged: dict[int, float] = {}  # a term asked twice (question and neighbour) adds up
+        for t, w in zip(query_terms, weights, strict=True):
+            if t in self._vocab:
+                merged[self._vocab[t]] = merged.get(self._vocab[t], 0.0) + w
+        if not merged or self.n == 0:
+            return np.zeros(self.n, dtype=np.float32)
+        ids = np.fromiter(merged, dtype=np.int64, count=len(merged))
+        w = np.fromiter(merged.values(), dtype=np.float32, count=len(merged))
+        out = np.asarray(self.matrix()[:, ids] @ w, dtype=np.float32)
+        absent = getattr(self._bm25, "nonoccurrence_array", None)  # BM25L / BM25+ only
+        if absent is not None:
+            out += np.float32(sum(float(absent[i]) * v for i, v in merged.items()))
+        return out
 
     def ids(self, query_terms: Iterable[str]) -> np.ndarray:
         """Sorted ids of the known terms among query_terms (int32): a text's term set, compactly."""
@@ -199,70 +201,29 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(directory)), n)
 
 
-class LexicalQuery:
-    """One question's weighted terms over a LexicalIndex: every row's score, and the best rows.
+SAMPLE_ROWS = 20_000  # scores sampled to find a threshold for the best rows (see best_rows)
 
-    Every row's score is one sparse product (the terms' columns of the BM25 matrix times their
-    weights: about 2 ms over a million rows and a million postings, half a weighted bincount's
-    time). The best rows are picked without partitioning every row that holds a term (half a
-    library for a common word: 8-12 ms at 10^6): a strided sample of the scores gives a threshold
-    that a few times m rows pass, and only those are partitioned; when fewer than m pass, every
-    positive row is. Either way the result is exact.
+
+def best_rows(scores: np.ndarray, m: int) -> np.ndarray:
+    """The (at most) m rows with the highest scores above zero, best first (ties: lower row).
+
+    Without partitioning every row that holds a term (half a library for a common word: 8-12 ms
+    at 10^6): a strided sample of the scores gives a threshold that a few times m rows pass, and
+    only those are partitioned; when fewer than m pass, every positive row is. Exact either way.
     """
-
-    def __init__(self, index: LexicalIndex, terms: list[tuple[int, float]]):
-        self.index = index
-        self.terms = terms
-        self._full: np.ndarray | None = None
-
-    def dense(self) -> np.ndarray:
-        """Every row's score (float32, length n); zeros when no term is known."""
-        if self._full is None:
-            n = self.index.n
-            if not self.terms or n == 0:
-                self._full = np.zeros(n, dtype=np.float32)
-            else:
-                ids = np.array([i for i, _ in self.terms], dtype=np.int64)
-                weights = np.array([w for _, w in self.terms], dtype=np.float32)
-                full = np.asarray(self.index.matrix()[:, ids] @ weights, dtype=np.float32)
-                absent = getattr(self.index._bm25, "nonoccurrence_array", None)  # BM25L / BM25+
-                if absent is not None:
-                    full += np.float32(sum(float(absent[i]) * w for i, w in self.terms))
-                self._full = full
-        return self._full
-
-    def at(self, rows: np.ndarray) -> np.ndarray:
-        """The scores of the given rows (float32)."""
-        return self.dense()[np.asarray(rows, dtype=np.int64)]
-
-    def top(self, m: int, allowed: np.ndarray | None = None) -> np.ndarray:
-        """The (at most) m rows with the highest scores above zero, among allowed rows when given,
-        best first (ties: the lower row first)."""
-        full = self.dense()
-        if m <= 0 or not len(full):
-            return np.zeros(0, dtype=np.int64)
-        scores = full if allowed is None else np.where(allowed, full, np.float32(0))
-        step = len(scores) // SAMPLE_ROWS
-        if step >= 2:
-            sample = scores[::step]
-            want = min(len(sample), 4 * (m // step + 1))  # a margin of about four times m
-            tau = np.partition(sample, len(sample) - want)[len(sample) - want]
-            if tau > 0:
-                rows = np.flatnonzero(scores >= tau)
-                if len(rows) >= m:  # the m best are all at or above tau
-                    return _best(rows, scores[rows], m)
-        rows = np.flatnonzero(scores > 0)
-        return _best(rows, scores[rows], m)
-
-    def covers(self, pool: int, allowed: np.ndarray | None = None) -> bool:
-        """Whether every one of the pool's rows holds at least one of the terms."""
-        if not self.terms or pool == 0:
-            return False
-        full = self.dense()
-        return bool(np.count_nonzero(full if allowed is None else full[allowed]) >= pool)
-
-
-SAMPLE_ROWS = 20_000  # scores sampled to find a threshold for the best rows (see LexicalQuery.top)
+    if m <= 0 or not len(scores):
+        return np.zeros(0, dtype=np.int64)
+    step = len(scores) // SAMPLE_ROWS
+    if step >= 2:
+        sample = scores[::step]
+        want = min(len(sample), 4 * (m // step + 1))  # a margin of about four times m
+        tau = np.partition(sample, len(sample) - want)[len(sample) - want]
+        if tau > 0:
+            rows = np.flatnonzero(scores >= tau)
+            if len(rows) >= m:  # the m best are all at or above tau
+                return _best(rows, scores[rows], m)
+    rows = np.flatnonzero(scores > 0)
+    return _best(rows, scores[rows], m)
 
 
 def _best(rows: np.ndarray, scores: np.ndarray, m: int) -> np.ndarray:

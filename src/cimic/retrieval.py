@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fusion import rank, reciprocal_rank_fusion, weighted_scores
-from .lexical import _term, content_words, terms
+from .lexical import _term, best_rows, content_words, terms
 from .questions import Question, is_enumeration, lead_in, read_question
 from .store import IndexData
 from .types import Chunk
@@ -222,18 +222,17 @@ def search(
     # The lexical side also searches the other form of each acronym and corrected typos.
     near = neighbour_terms(data, query, encoder)
     asked = qterms + tuple(data.vocabulary.expand(query))
-    lex = data.lexical.query(asked + near, [1.0] * len(asked) + [NEIGHBOUR_WEIGHT] * len(near))
+    lex_all = data.lexical.scores(asked + near, [1.0] * len(asked) + [NEIGHBOUR_WEIGHT] * len(near))
+    if allowed is not None:
+        lex_all = np.where(allowed, lex_all, 0.0)
     if exhaustive:
-        lex_all = lex.dense()
-        if allowed is not None:
-            lex_all = np.where(allowed, lex_all, 0.0)
         rows = np.arange(n) if allowed is None else np.flatnonzero(allowed)
         chunk_cos = data.dense.rows(rows) @ query_vector if len(rows) else np.zeros(0, np.float32)
         least = float(chunk_cos.min()) if len(chunk_cos) else None
     else:
         d_scores, d_ids, least = _dense_candidates(data, query_vector, allowed, depth * DENSE_SHARE)
         # The best BM25 rows, without partitioning every row a common term occurs in.
-        lex_top = lex.top(depth * LEXICAL_SHARE, allowed)
+        lex_top = best_rows(lex_all, depth * LEXICAL_SHARE)
         rows = np.union1d(d_ids, lex_top).astype(np.int64)
         chunk_cos = np.empty(len(rows), dtype=np.float32)
         at = np.searchsorted(rows, d_ids)  # d_ids are all in rows
@@ -243,14 +242,13 @@ def search(
         if missing.any():  # BM25 candidates the dense side did not bring: their cosines
             chunk_cos[missing] = data.dense.rows(rows[missing]) @ query_vector
     dense = sentence_aware(chunk_cos, _best_sentence(data, rows, query_vector))
-    lexical = lex_all[rows] if exhaustive else lex.at(rows)
+    lexical = lex_all[rows]
     # Each side's scale starts at its least score over every row, the same whether every row or
     # only candidates are scored: for BM25 the least of all rows' scores; for the dense side the
     # least chunk cosine, found in the same pass as the nearest rows (exact, below ANN_THRESHOLD
     # rows) or by searching for the question's opposite (IVF probes the lists where the least lies).
     pool = n if allowed is None else int(allowed.sum())
-    if exhaustive or lex.covers(pool, allowed):  # every row holds a question term
-        lex_all = lex_all if exhaustive else lex.dense()
+    if exhaustive or np.count_nonzero(lex_all) >= pool:  # every row holds a question term
         lex_pool = lex_all if allowed is None else lex_all[allowed]
         lex_floor = float(lex_pool.min()) if len(lex_pool) else None
     else:
