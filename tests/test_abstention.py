@@ -27,7 +27,7 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
         ("How many people work in the office?", {at.COUNT}),
         ("When is the next Deep-Dive session?", {at.FUTURE_DATE}),
         ("In what year was the centre founded?", {at.DATE}),
-        ("Who is the current Chief of the office?", {at.PERSON, at.DATE}),
+        ("Who is the current Chief of the office?", {at.INDIVIDUAL, at.DATE}),
         ("Where is the centre located?", {at.PLACE}),
         ("Which countries have appointed a focal point?", {at.COUNTRIES}),
         ("Which NGOs does NATO partner with?", {at.ORGANISATIONS}),
@@ -37,7 +37,10 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
         ("In which Belgian city is the group based?", {at.CITY}),
         # A time in the preamble is not the time asked about.
         ("For my briefing next week: what are the seven requirements?", set()),
-        ("Who leads the office now?", {at.PERSON, at.DATE}),
+        ("Who leads the office now?", {at.INDIVIDUAL, at.DATE}),
+        # "Who are / might …" may be answered by a group; "today's" qualifies, it asks no time.
+        ("Who might troops meet in a theatre?", {at.PERSON}),
+        ("Whose voices must be heard to tackle today's security problems?", set()),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -51,6 +54,15 @@ def test_expected_answer_types(question, types):
         (at.COUNT, "adopted in 2004 under MC 411 and UNSCR 1325 on 12 Jan 2021", []),
         (at.MONEY, "a budget of €4 million, or 3.5 million EUR", ["€4", "3.5 million EUR"]),
         (at.MONEY, "the gender advisor earns respect", []),
+        # A currency's name alone is no amount; nor are ISO 4217's non-currencies ("XXX … involved").
+        (at.MONEY, "Partners are involved in a real effort to mark the euro's role", []),
+        (
+            at.MONEY,
+            "it cost 300 euros, then two million dollars",
+            ["300 euros", "two million dollars"],
+        ),
+        (at.INDIVIDUAL, "advises the NCGP Chairperson", None),
+        (at.INDIVIDUAL, "women and girls, civilians and troops", []),
         (at.DATE, "Last updated: 12 Jan. 2021", ["12 Jan", "2021"]),
         (
             at.COUNTRIES,
@@ -167,3 +179,24 @@ def test_evaluation_set_has_what_the_issue_asks_and_its_evidence_is_verbatim():
     for item in items:
         for e in item["evidence"]:
             assert fold(e["text"]) in texts[e["doc"]], item["id"]
+
+
+def test_a_sentence_that_says_what_a_term_is_defines_it_wherever_it_stands():
+    from cimic.abstention import describes
+    from cimic.lexical import terms
+
+    text = "Some nations go further. They state that military doctrine is a formal expression."
+    assert describes(text, [tuple(terms("military doctrine"))])
+    bisc = (
+        "The Bilateral Strategic Command – or Bi-SC – concept within NATO represents a commitment."
+    )
+    assert describes(bisc, [tuple(terms("Bi-SC concept"))])
+    # Named but not described: the term is only mentioned.
+    assert not describes("Deploy a gender focal point to each unit.", [tuple(terms("focal point"))])
+
+
+def test_a_question_ending_in_a_preposition_asks_no_definition():
+    from cimic.questions import defined_term
+
+    assert defined_term("What is the Civil-Military Engagement Group in charge of?") is None
+    assert defined_term("What is the Bi-SC concept?") == "Bi-SC concept"

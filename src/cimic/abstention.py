@@ -16,7 +16,8 @@ the top passages are about gender advisors. So the evidence has several named pa
   "What are the *phases* of …"), 1 when the question names none;
 - ``type_missing``: the share of the answer types the question needs (a number, an amount of money,
   a date, a person, a place, countries …; see answer_types) of which no top passage holds an
-  instance near the question's focus;
+  instance near the question's focus (within NEAR_CHARS of one of its two most specific words; a
+  passage holding neither counts only when it is as close in meaning as the best passage);
 - ``subject_missing``: a "What is X?" question whose X no top passage defines (0.5) or even names (1).
 
 A logistic regression over these features (weights kept on their expected side of zero), fitted on the tuning half of eval/questions.jsonl by
@@ -56,6 +57,7 @@ FEATURES = (
 TOP = 5  # passages whose evidence counts
 COVERAGE_TOP = 3
 NEAR_CHARS = 250  # "near the focus": an answer instance within this many characters of a focus word
+MEANING_MARGIN = 0.03  # cosine below the best passage's that still counts as as close
 ANCHORS = 2  # the most specific focus words found in a passage anchor the type check
 COUNTED_COSINE = 0.55  # "How many staff": a count of "personnel" is near enough
 FACTOID_TYPES = frozenset(
@@ -65,6 +67,7 @@ FACTOID_TYPES = frozenset(
         at.DATE,
         at.FUTURE_DATE,
         at.PERSON,
+        at.INDIVIDUAL,
         at.PLACE,
         at.CITY,
         at.COUNTRIES,
@@ -251,6 +254,51 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     return question_text[tokens[best[0]].start() : tokens[best[1] - 1].end()]
 
 
+# "X is …", "X refers to …", "X represents …": a sentence that says what X is, wherever it stands.
+_DESCRIBING = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "refers",
+        "refer",
+        "means",
+        "mean",
+        "defined",
+        "describes",
+        "denotes",
+        "represents",
+        "serves",
+        "stands",
+        "comprises",
+        "consists",
+        "encompasses",
+    ]
+)
+DESCRIBE_WITHIN = 6  # words from the term to its verb ("… concept within NATO represents")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def describes(text: str, aliases: list[tuple[str, ...]]) -> bool:
+    """Whether a sentence of text names the term and then says what it is ("Military doctrine is …")."""
+    from .lexical import _stopwords
+
+    stop = _stopwords()
+    for sentence in _SENTENCE_END.split(text):
+        raw = words(sentence)
+        content = [(i, _term(w)) for i, w in enumerate(raw) if w not in stop]
+        stems = [t for _, t in content]
+        for alias in aliases:
+            n = len(alias)
+            for j in range(len(stems) - n + 1):
+                if tuple(stems[j : j + n]) == alias:
+                    end = content[j + n - 1][0]
+                    if any(w in _DESCRIBING for w in raw[end + 1 : end + 1 + DESCRIBE_WITHIN]):
+                        return True
+    return False
+
+
 def gather_evidence(
     data: IndexData, question: Question, cands: Candidates, encoder=None, top: int = TOP
 ) -> Evidence:
@@ -293,7 +341,7 @@ def gather_evidence(
     # Answer types: an instance near the question's most specific words, in one of the top passages,
     # that says something the question does not already say.
     literal = {w for w in focus_words if cov[w] >= 1.0}
-    anchor_stems = {_term(w) for w in sorted(literal, key=lambda w: -spec[w])[:ANCHORS]}
+    by_specificity = [_term(w) for w in sorted(literal, key=lambda w: -spec[w])]
     known = frozenset(terms(question.text))
     counted = at.counted_words(question.text)
 
@@ -305,7 +353,15 @@ def gather_evidence(
                 spans = [
                     sp for sp in spans if _counts_same(data, encoder, counted, text[sp[0] : sp[1]])
                 ]
-            if at.near(spans, _anchors(text, anchor_stems), NEAR_CHARS):
+            # Anchors: the most specific of the question's words that this passage holds. A passage
+            # holding none of them (a paraphrase's answer) is judged by its instances alone.
+            anchor_stems = set(by_specificity[:ANCHORS])
+            anchors = _anchors(text, anchor_stems)
+            # A passage naming none of the question's most specific words grounds an answer only
+            # when it is as close in meaning as the best one (a paraphrase's answer).
+            if anchor_stems and not anchors and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
+                continue
+            if at.near(spans, anchors, NEAR_CHARS):
                 return True
         return False
 
@@ -324,7 +380,10 @@ def gather_evidence(
         near_terms = frozenset().union(*(_terms_of(data.chunks[r].search_text) for r in top_rows))
         if not any(set(a) <= near_terms for a in aliases):
             subject_missing = 1.0
-        elif not any(defines(data.chunks[r], aliases) for r in top_rows):
+        elif not any(
+            defines(data.chunks[r], aliases) or describes(data.chunks[r].text, aliases)
+            for r in top_rows
+        ):
             subject_missing = 0.5
     return Evidence(
         dense,

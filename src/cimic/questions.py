@@ -20,6 +20,9 @@ _DEFINITION = [  # most specific first
     re.compile(rf"^(?:what|who)\s+(?:is|are)\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
 ]
 MAX_TERM_WORDS = 6
+_ENDS_IN_PREPOSITION = re.compile(
+    r"\s(?:of|for|in|on|to|at|by|with|from|about|into)$", re.IGNORECASE
+)
 
 _NUMBER = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
 _ENUMERATION = re.compile(
@@ -50,7 +53,8 @@ def defined_term(question: str) -> str | None:
         m = pattern.match(q)
         if m:
             x = m.group("x").strip(" \"'“”‘’.")
-            if x and len(x.split()) <= MAX_TERM_WORDS:
+            # "What is the group in charge of?" asks what it does, not what it is.
+            if x and len(x.split()) <= MAX_TERM_WORDS and not _ENDS_IN_PREPOSITION.search(x):
                 return x
     return None
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fusion import rank, reciprocal_rank_fusion, weighted_scores
-from .lexical import _term, best_rows, content_words, terms
+from .lexical import _term, best_rows, content_words, terms, words
 from .questions import Question, is_enumeration, lead_in, read_question
 from .store import IndexData
 from .types import Chunk
@@ -127,6 +127,10 @@ def neighbour_terms(data: IndexData, query: str, encoder=None) -> tuple[str, ...
 def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
     """Index-term forms of a term: itself, its parts "X (Y)", and its acronym pair."""
     forms = [term, *re.findall(r"\(([^)]+)\)", term), re.sub(r"\s*\([^)]*\)", "", term)]
+    # A misspelt term ("basline requirments") is also read with each unknown word corrected.
+    fixed = " ".join(vocabulary.correct(w) or w for w in words(term))
+    if fixed != " ".join(words(term)):
+        forms.append(fixed)
     out: list[tuple[str, ...]] = []
     for form in forms:
         out.append(tuple(terms(form)))
