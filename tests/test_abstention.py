@@ -27,7 +27,9 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
         ("How many people work in the office?", {at.COUNT}),
         ("When is the next Deep-Dive session?", {at.FUTURE_DATE}),
         ("In what year was the centre founded?", {at.DATE}),
-        ("Who is the current Chief of the office?", {at.INDIVIDUAL, at.DATE}),
+        ("Who is the current Chief of the office?", {at.NAMED, at.DATE}),
+        ("Who heads Allied Command Operations?", {at.INDIVIDUAL}),
+        ("Who took part in the session?", {at.PERSON}),
         ("Where is the centre located?", {at.PLACE}),
         ("Which countries have appointed a focal point?", {at.COUNTRIES}),
         ("Which NGOs does NATO partner with?", {at.ORGANISATIONS}),
@@ -37,7 +39,7 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
         ("In which Belgian city is the group based?", {at.CITY}),
         # A time in the preamble is not the time asked about.
         ("For my briefing next week: what are the seven requirements?", set()),
-        ("Who leads the office now?", {at.INDIVIDUAL, at.DATE}),
+        ("Who leads the office now?", {at.NAMED, at.DATE}),
         # "Who are / might …" may be answered by a group; "today's" qualifies, it asks no time.
         ("Who might troops meet in a theatre?", {at.PERSON}),
         ("Whose voices must be heard to tackle today's security problems?", set()),
@@ -63,6 +65,10 @@ def test_expected_answer_types(question, types):
         ),
         (at.INDIVIDUAL, "advises the NCGP Chairperson", None),
         (at.INDIVIDUAL, "women and girls, civilians and troops", []),
+        (at.INDIVIDUAL, "The Quartermaster Liaison Cell coordinates deliveries", None),
+        # Who holds an office now: a name, not the office's title again.
+        (at.NAMED, "the Chief of the Office and the Gender Advisor", []),
+        (at.NAMED, "said Lieutenant Colonel Verbanck", ["Lieutenant Colonel Verbanck"]),
         (at.DATE, "Last updated: 12 Jan. 2021", ["12 Jan", "2021"]),
         (
             at.COUNTRIES,
@@ -200,3 +206,33 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
 
     assert defined_term("What is the Civil-Military Engagement Group in charge of?") is None
     assert defined_term("What is the Bi-SC concept?") == "Bi-SC concept"
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("Who chairs the NATO Committee on Gender Perspectives?", "chairs"),
+        ("Why was the 2004 policy criticised?", "criticised"),
+        ("How do I apply for a job as a gender advisor?", "apply"),
+        ("How can my unit register for the exercise?", "register"),
+        ("When was the first gender advisor appointed?", "appointed"),
+        # Verbs of the question's form are not what it asks about.
+        ("How is human security defined?", None),
+        ("Where is the centre located?", None),
+        ("Who is the Chief of the office?", None),
+        ("What is civil preparedness?", None),
+    ],
+)
+def test_the_verb_a_question_asks_about(question, verb):
+    assert at.predicate(question) == verb
+
+
+def test_a_name_glossed_by_a_short_form_defines_it_unless_the_question_gives_that_name():
+    from cimic.abstention import describes
+    from cimic.lexical import terms
+
+    text = "the revision of the NATO Policy for Civil-Military Cooperation (MC 411), with a focus"
+    assert describes(text, [tuple(terms("MC 411"))])
+    cmoc = "run by a Civil-Military Operations Centre (CMOC) in theatre"
+    asked = frozenset(terms("What is a Civil-Military Operations Centre (CMOC)?"))
+    assert not describes(cmoc, [tuple(terms("CMOC"))], asked)

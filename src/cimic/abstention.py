@@ -19,6 +19,10 @@ the top passages are about gender advisors. So the evidence has several named pa
   instance near the question's focus (within NEAR_CHARS of one of its two most specific words; a
   passage holding neither counts only when it is as close in meaning as the best passage);
 - ``subject_missing``: a "What is X?" question whose X no top passage defines (0.5) or even names (1).
+- ``predicate``: how well the top passages cover the verb the question asks about ("Who *chairs* …",
+  "Why was … *criticised*?", "How do I *apply* …"; see answer_types.predicate), literally or by a
+  close corpus word; 1 when the question's form shows none. Near-domain questions the documents
+  cannot answer often name a known subject and ask something of it the documents never say.
 
 A logistic regression over these features (weights kept on their expected side of zero), fitted on the tuning half of eval/questions.jsonl by
 eval/fit_abstention.py, turns them into the probability that the passages answer the question; below
@@ -53,11 +57,13 @@ FEATURES = (
     "type_missing",
     "form_missing",
     "subject_missing",
+    "predicate",
 )
 TOP = 5  # passages whose evidence counts
 COVERAGE_TOP = 3
 NEAR_CHARS = 250  # "near the focus": an answer instance within this many characters of a focus word
 MEANING_MARGIN = 0.03  # cosine below the best passage's that still counts as as close
+NAMES_COSINE = 0.6  # a word this close to the one a list should name names the same thing
 ANCHORS = 2  # the most specific focus words found in a passage anchor the type check
 COUNTED_COSINE = 0.55  # "How many staff": a count of "personnel" is near enough
 FACTOID_TYPES = frozenset(
@@ -68,6 +74,7 @@ FACTOID_TYPES = frozenset(
         at.FUTURE_DATE,
         at.PERSON,
         at.INDIVIDUAL,
+        at.NAMED,
         at.PLACE,
         at.CITY,
         at.COUNTRIES,
@@ -92,6 +99,9 @@ class Evidence:
     type_missing: float
     form_missing: float
     subject_missing: float
+    predicate: float = 1.0  # coverage of the question's verb ("Who *chairs* …"); 1 when it has none
+    verb: str | None = None  # that verb, for the explanation
+    question: str = ""  # the question as searched, for the explanation
     missing_word: str | None = None  # the most specific question word no top passage covers
     missing_types: tuple[str, ...] = ()
     topic: str | None = None  # the words of the question the passages do cover, as asked
@@ -191,7 +201,9 @@ def _word_vector(data: IndexData, encoder, word: str) -> np.ndarray | None:
     return encoder.embed_query(word) if encoder is not None else None
 
 
-def soft_coverage(data: IndexData, encoder, focus: list[str], rows: list[int]) -> dict[str, float]:
+def soft_coverage(
+    data: IndexData, encoder, focus: list[str], rows: list[int], priority: tuple[str, ...] = ()
+) -> dict[str, float]:
     """Per focus word: 1.0 if a top passage has it (same index term), else its closest passage word's cosine."""
     texts = [data.chunks[r].search_text for r in rows]
     present = frozenset().union(*(_terms_of(t) for t in texts)) if texts else frozenset()
@@ -207,7 +219,8 @@ def soft_coverage(data: IndexData, encoder, focus: list[str], rows: list[int]) -
         return {**out, **dict.fromkeys(missing, 0.0)}
     passage_vectors = data.word_vectors.rows(np.array(ids))
     unknown = [w for w in missing if w not in data.word_index]
-    embed_ok = set(sorted(unknown, key=lambda w: -len(w))[:MAX_EMBEDDED_WORDS])
+    # The same words retrieval embedded (their vectors are cached), and the question's verb.
+    embed_ok = set(sorted(unknown, key=lambda w: -len(w))[:MAX_EMBEDDED_WORDS]) | set(priority)
     for w in missing:
         vec = _word_vector(data, encoder if w in embed_ok else None, w)
         out[w] = 0.0 if vec is None else max(0.0, float((passage_vectors @ vec).max()))
@@ -225,6 +238,18 @@ def _counts_same(data: IndexData, encoder, counted: tuple[str, ...], instance: s
     return any(float(a @ b) >= COUNTED_COSINE for a in qv for b in iv)
 
 
+def _names(data: IndexData, encoder, word: str, text: str) -> bool:
+    """Whether text holds a word, by its stem or a close corpus word ("capacities" ~ "capabilities")."""
+    ws = _words_of(text)
+    if _term(word) in {_term(w) for w in ws}:
+        return True
+    vec = _word_vector(data, encoder, word)
+    ids = [data.word_index[w] for w in ws if w in data.word_index]
+    if vec is None or not ids:
+        return False
+    return float((data.word_vectors.rows(np.array(ids)) @ vec).max()) >= NAMES_COSINE
+
+
 def _anchors(text: str, stems: set[str]) -> list[tuple[int, int]]:
     return [
         (m.start(), m.end()) for m in _TOKEN.finditer(text) if _term(m.group(0).lower()) in stems
@@ -239,7 +264,8 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     joiners = {"of", "the", "for", "and", "in", "on", "to", "a", "an"}
     for i, m in enumerate(tokens + [None]):
         word = m.group(0).strip("()").lower() if m else ""
-        ok = m is not None and (word in covered or (start is not None and word in joiners))
+        known = word in covered or (len(word) > 1 and all(p in covered for p in word.split("-")))
+        ok = m is not None and (known or (start is not None and word in joiners))
         if ok and start is None:
             start = i
         if not ok and start is not None:
@@ -251,7 +277,10 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
             start = None
     if best is None:
         return None
-    return question_text[tokens[best[0]].start() : tokens[best[1] - 1].end()]
+    first = best[0]
+    if first and tokens[first - 1].group(0).lower() in ("the", "a", "an"):
+        first -= 1  # "the Deep-Dive session", as the question says it
+    return question_text[tokens[first].start() : tokens[best[1] - 1].end()]
 
 
 # "X is …", "X refers to …", "X represents …": a sentence that says what X is, wherever it stands.
@@ -277,14 +306,24 @@ _DESCRIBING = frozenset(
     ]
 )
 DESCRIBE_WITHIN = 6  # words from the term to its verb ("… concept within NATO represents")
+_GLOSSED = re.compile(r"[A-Z][\w’'-]*(?:\s+[\w’'-]+){1,8}\s+\(([^()]{1,40})\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def describes(text: str, aliases: list[tuple[str, ...]]) -> bool:
-    """Whether a sentence of text names the term and then says what it is ("Military doctrine is …")."""
+def describes(
+    text: str, aliases: list[tuple[str, ...]], known: frozenset[str] = frozenset()
+) -> bool:
+    """Whether text says what the term is: "Military doctrine is …", or a name glossed by it in
+    brackets ("the NATO Policy for Civil-Military Cooperation (MC 411)")."""
     from .lexical import _stopwords
 
     stop = _stopwords()
+    # "the NATO Policy for Civil-Military Cooperation (MC 411)": a name glossed by its short form.
+    # (Not when the question already gives that name: "What is a Civil-Military Operations Centre
+    # (CMOC)?" is not answered by "Civil-Military Operations Centre (CMOC)".)
+    for m in _GLOSSED.finditer(text):
+        if tuple(terms(m.group(1))) in aliases and not set(terms(m.group(0))) <= known:
+            return True
     for sentence in _SENTENCE_END.split(text):
         raw = words(sentence)
         content = [(i, _term(w)) for i, w in enumerate(raw) if w not in stop]
@@ -322,11 +361,17 @@ def gather_evidence(
 
     focus_words = [w for w in question.focus if len(w) > 1]
     head_word = at.head_word(question.text)
+    verb = at.predicate(question.text)
+    if verb and verb not in data.vocabulary.word_counts:  # "defned" -> "defined"
+        verb = data.vocabulary.correct(verb) or verb
+        verb = None if at.is_form_verb(verb) else verb
     spec = {w: specificity(data, w) for w in focus_words}
+    extra = [w for w in (head_word, verb) if w]
     cov = soft_coverage(
-        data, encoder, list(dict.fromkeys(focus_words + ([head_word] if head_word else []))), rows
+        data, encoder, list(dict.fromkeys(focus_words + extra)), rows, (verb,) if verb else ()
     )
     head = cov[head_word] if head_word else 1.0
+    predicate = cov[verb] if verb else 1.0
     if focus_words:
         weight = sum(spec.values())
         focus = sum(spec[w] * cov[w] for w in focus_words) / weight
@@ -361,6 +406,13 @@ def gather_evidence(
             # when it is as close in meaning as the best one (a paraphrase's answer).
             if anchor_stems and not anchors and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
                 continue
+            if kind == at.LIST and head_word:
+                # "What are the phases of X?": the list, or the words that lead into it, name phases.
+                spans = [
+                    (a, b)
+                    for a, b in spans
+                    if _names(data, encoder, head_word, text[max(0, a - NEAR_CHARS) : b])
+                ]
             if at.near(spans, anchors, NEAR_CHARS):
                 return True
         return False
@@ -381,7 +433,7 @@ def gather_evidence(
         if not any(set(a) <= near_terms for a in aliases):
             subject_missing = 1.0
         elif not any(
-            defines(data.chunks[r], aliases) or describes(data.chunks[r].text, aliases)
+            defines(data.chunks[r], aliases) or describes(data.chunks[r].text, aliases, known)
             for r in top_rows
         ):
             subject_missing = 0.5
@@ -394,9 +446,12 @@ def gather_evidence(
         type_missing,
         form_missing,
         subject_missing,
-        missing_word,
-        tuple(missing_types + missing_forms),
-        _topic(question.text, literal),
+        missing_word=missing_word,
+        missing_types=tuple(missing_types + missing_forms),
+        topic=_topic(question.text, literal),
+        predicate=predicate,
+        verb=verb,
+        question=question.text,
     )
 
 
@@ -405,9 +460,14 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
     parts = model.contributions(ev)
     about = f"mention {ev.topic}" if ev.topic else "come close to this question"
     why = min(
-        ("focus", "focus_min", "type_missing", "form_missing", "subject_missing"),
-        key=lambda f: parts[f],
+        ("focus", "focus_min", "type_missing", "form_missing", "subject_missing", "predicate"),
+        key=lambda f: parts.get(f, 0.0),
     )
+    if why == "predicate" and ev.verb and ev.predicate < 1.0:
+        asked = at.asked_action(ev.question, ev.verb)
+        if ev.topic:
+            return f"The documents {about} but never say {asked}."
+        return f"The documents never say {asked}."
     if ev.missing_types and (why in ("type_missing", "form_missing") or not ev.missing_word):
         nouns = " or ".join(at.TYPE_NOUN[t] for t in ev.missing_types)
         if ev.topic:

@@ -20,10 +20,12 @@ date           a year (1800–2099) or a calendar date with a month name (month 
                calendar module, English locale)
 future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
                for questions about what comes next
-individual     for "Who is / heads / founded …?": a personal name after a rank or honorific
+individual     for "Who is / heads / chairs …?": a personal name after a rank or honorific
                ("Major Linda Rullens", "Ms Gassauer"), an office title ("Director General",
                "Supreme Allied Commander Europe", "Chairperson"), or an organisation's name as
                below ("NATO supports Allies"); not a group of people
+named person   for "Who is the current … / Who heads … today?": a personal name after a rank or
+               honorific; an office title only restates the office asked about
 person         for other "who" questions ("Who are …", "Who might …"): an individual as above,
                or a named group of people ("women and girls", "personnel")
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
@@ -56,8 +58,9 @@ REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
 CITY = "city"
 INDIVIDUAL = "individual"
+NAMED = "named person"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
-TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL)
+TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -67,6 +70,7 @@ TYPE_NOUN = {
     FUTURE_DATE: "date in the future",
     PERSON: "person or group of people",
     INDIVIDUAL: "name of a person or office holder",
+    NAMED: "name of the person who holds it now",
     PLACE: "place",
     CITY: "city or town",
     COUNTRIES: "country names",
@@ -100,11 +104,10 @@ _FUTURE = re.compile(
     re.IGNORECASE,
 )
 _Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECASE)
-# "Who is / heads / founded …?" asks for one person (or the office, or the body, that does it);
-# "Who are / might / can …?" may be answered by a group ("civilians", "the nations").
+# "Who is / heads …?" asks, in the singular, for one person (or the office, or the body, that does
+# it); "Who are / might / took part …?" may be answered by a group ("civilians", "the nations").
 _Q_INDIVIDUAL = re.compile(
-    r"^\s*(?:and\s+|so\s+)?who\s+(?:is|was|(?!does\b|has\b|needs\b)[a-z]+(?:[^s]s|ed)|"
-    r"wrote|led|took|gave|made|won|ran|began|chose|held|became)\b",
+    r"^\s*(?:and\s+|so\s+)?who\s+(?:is|was|(?!does\b|has\b|needs\b|besides\b)[a-z]+[^s]s)\b",
     re.IGNORECASE,
 )
 _Q_PLACE = re.compile(
@@ -120,6 +123,9 @@ _Q_COUNTRIES = re.compile(
 _Q_ORGANISATIONS = re.compile(
     r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies)\b",
     re.IGNORECASE,
+)
+_Q_PRESENT = re.compile(
+    r"\b(?:current|currently|now|today|nowadays|at present|presently)\b(?!['’]s)", re.IGNORECASE
 )
 _Q_REASON = re.compile(r"^\s*(?:and\s+|so\s+)?why\b|\bfor what reason\b", re.IGNORECASE)
 _Q_PROCEDURE = re.compile(
@@ -146,7 +152,12 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     if _Q_DATE.search(asked):
         out.add(FUTURE_DATE if _Q_FUTURE.search(asked) else DATE)
     if _Q_PERSON.search(question) and not definition:
-        out.add(INDIVIDUAL if _Q_INDIVIDUAL.search(question) else PERSON)
+        if not _Q_INDIVIDUAL.search(question):
+            out.add(PERSON)
+        elif _Q_PRESENT.search(asked):
+            out.add(NAMED)  # who holds an office now: a title only restates the office
+        else:
+            out.add(INDIVIDUAL)
     if _Q_PLACE.search(question):
         out.add(CITY if _Q_CITY.search(question) else PLACE)
     if _Q_COUNTRIES.search(question):
@@ -284,6 +295,7 @@ _INDIVIDUAL = re.compile(
     r"\b(?:[A-Z][\w-]+\s+){0,4}(?:Commander|Director|Chief|Chair|Chairperson|Chairman|Advis[oe]r|"
     r"Officer|Secretary|Head|President|Minister|Representative|General|Lead)\b"
 )
+_NAMED = re.compile(rf"\b(?:{_RANKS})\.?(?:\s+(?:{_RANKS})\.?)*\s+{_NAME}")
 _PERSON = re.compile(
     _INDIVIDUAL.pattern + r"|"
     # a named group of people
@@ -340,6 +352,80 @@ def head_word(question: str) -> str | None:
     return None
 
 
+_PREDICATE = [
+    # "Who chairs …", "Who founded …"
+    re.compile(
+        r"^\s*(?:and\s+|so\s+)?who\s+(?!(?:is|are|was|were|does|do|did|has|have|had|can|could|"
+        r"should|would|will|shall|may|might|must|else|besides|exactly)\b)([a-z]{3,})\b",
+        re.IGNORECASE,
+    ),
+    # "How do I apply …", "How can my unit register …"
+    re.compile(
+        r"^\s*(?:and\s+)?how\s+(?:do|can|should|would|could|may|might)\s+"
+        r"(?:i|we|you|one|(?:my|our|a|an|the)\s+[a-z]+)\s+([a-z]{3,})\b",
+        re.IGNORECASE,
+    ),
+    # "Why was … criticised?", "When was … appointed?", "Where is … located?": the participle
+    re.compile(
+        r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b"
+        r".*?\b([a-z]{3,}(?:ed|en))\b",
+        re.IGNORECASE,
+    ),
+]
+
+
+# Verbs of the question's form, not of its content: "How is X *defined*?" asks for a definition,
+# "Where is X *located*?" for a place; the answer need not repeat them.
+_FORM_VERBS = frozenset(
+    [
+        "defined",
+        "define",
+        "called",
+        "named",
+        "termed",
+        "known",
+        "meant",
+        "mean",
+        "means",
+        "located",
+        "based",
+        "situated",
+        "headquartered",
+    ]
+)
+
+
+def is_form_verb(word: str) -> bool:
+    """Whether a verb belongs to the question's form ("defined", "located"), not its content."""
+    return word in _FORM_VERBS
+
+
+def predicate(question: str) -> str | None:
+    """The verb that says what the question asks of its subject ("Who *chairs* …", "Why was …
+    *criticised*?", "How do I *apply* …"), lower-cased; None when the form shows none."""
+    for pattern in _PREDICATE:
+        m = pattern.search(question)
+        if m:
+            word = m.group(1).lower()
+            return None if word in _FORM_VERBS else word
+    return None
+
+
+def asked_action(question: str, verb: str) -> str:
+    """What the question asks, as a clause: "who chairs it", "why it was criticised", "how to apply"."""
+    q = question.strip().lower()
+    q = re.sub(r"^(?:and|so)\s+", "", q)
+    aux = re.match(r"^(?:why|when|where|how)\s+(is|are|was|were|has|have|had)\b", q)
+    if q.startswith(("who ", "whom ")):
+        return f"who {verb} it"
+    if re.match(r"^how\s+(?:do|can|should|would|could|may|might)\b", q):
+        return f"how to {verb}"
+    if aux:
+        subject = "they" if aux.group(1) in ("are", "were", "have") else "it"
+        return f"{q.split()[0]} {subject} {aux.group(1)} {verb}"
+    return f"anything about “{verb}”"
+
+
 def counted_words(question: str) -> tuple[str, ...]:
     """What a "How many …?" question counts: the words after "how many" up to a verb-like stop."""
     from .lexical import _stopwords, words
@@ -377,7 +463,7 @@ def _counts(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _sentence(text: str, start: int, end: int) -> str:
+def sentence(text: str, start: int, end: int) -> str:
     """The sentence around text[start:end] (between the nearest full stops)."""
     left = text.rfind(".", 0, start) + 1
     right = text.find(".", end)
@@ -408,12 +494,12 @@ def instances(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_date_pattern(), text)
     if kind == FUTURE_DATE:  # a date in a sentence that speaks of the future
         return [
-            (s, e)
-            for s, e in _spans(_date_pattern(), text)
-            if _FUTURE.search(_sentence(text, s, e))
+            (s, e) for s, e in _spans(_date_pattern(), text) if _FUTURE.search(sentence(text, s, e))
         ]
     if kind == PERSON:
         return _spans(_PERSON, text)
+    if kind == NAMED:
+        return _spans(_NAMED, text)
     if kind == INDIVIDUAL:
         return _spans(_INDIVIDUAL, text) + _spans(_ORG, text)
     if kind == PLACE:
