@@ -197,11 +197,33 @@ def test_abstention_says_what_is_missing(real_assistant, question, says):
 
 
 def test_question_words_meet_their_nearest_corpus_words(real_assistant):
-    from cimic.retrieval import neighbour_terms
+    from cimic.questions import read_question
+    from cimic.retrieval import embed_question_words, neighbour_terms, words_to_embed
 
     data = real_assistant.current()
-    assert "recruits" not in data.word_index  # not in the corpus: embedded on the spot
-    near = neighbour_terms(data, "Where do recruits train?", real_assistant.encoder)
+    enc = real_assistant.encoder
+    assert "recruits" not in data.word_index  # not in the corpus: embedded with the question
+    question = read_question("Where do recruits train?")
+    assert "recruits" in words_to_embed(data, question)
+    near = neighbour_terms(data, question.text, embed_question_words(data, question, enc))
     assert "soldier" in near or "troop" in near
     assert "recruit" not in near  # the question's own terms are searched anyway
-    assert neighbour_terms(data, "sourdough", real_assistant.encoder) == ()
+    sourdough = read_question("sourdough")
+    assert neighbour_terms(data, "sourdough", embed_question_words(data, sourdough, enc)) == ()
+
+
+def test_a_question_costs_one_encoder_run_and_one_short_run_for_its_unknown_words(real_assistant):
+    """The question's words the corpus lacks are embedded once, in one short run, and shared by
+    retrieval and the abstention evidence (no per-word runs)."""
+    enc = real_assistant.encoder
+    calls = []
+    real_many, real_one = enc.embed_queries, enc.embed_query
+    enc.embed_queries = lambda texts: calls.append(list(texts)) or real_many(texts)
+    enc.embed_query = lambda text: calls.append([text]) or real_one(text)
+    question = "How do recruits bake sourdough for the troops?"
+    try:
+        real_assistant.ask(question)
+    finally:
+        enc.embed_queries, enc.embed_query = real_many, real_one
+    assert calls[0] == [question] or calls[1] == [question]
+    assert len(calls) == 2 and {"recruits", "sourdough", "bake"} <= {w for c in calls for w in c}

@@ -45,7 +45,13 @@ import numpy as np
 from . import answer_types as at
 from .lexical import _term, content_words, terms, words
 from .questions import Question
-from .retrieval import MAX_EMBEDDED_WORDS, Candidates, defines, term_aliases
+from .retrieval import (
+    Candidates,
+    QuestionWords,
+    defines,
+    embed_question_words,
+    term_aliases,
+)
 from .store import IndexData
 
 FEATURES = (
@@ -194,15 +200,8 @@ def specificity(data: IndexData, word: str) -> float:
     return math.log((total + 1) / (counts.get(word, 0) + 1))
 
 
-def _word_vector(data: IndexData, encoder, word: str) -> np.ndarray | None:
-    row = data.word_index.get(word)
-    if row is not None:
-        return data.word_vectors.vector(row)
-    return encoder.embed_query(word) if encoder is not None else None
-
-
 def soft_coverage(
-    data: IndexData, encoder, focus: list[str], rows: list[int], priority: tuple[str, ...] = ()
+    data: IndexData, qw: QuestionWords, focus: list[str], rows: list[int]
 ) -> dict[str, float]:
     """Per focus word: 1.0 if a top passage has it (same index term), else its closest passage word's cosine."""
     texts = [data.chunks[r].search_text for r in rows]
@@ -218,32 +217,31 @@ def soft_coverage(
     if not ids or data.word_vectors is None or not data.word_vectors.size:
         return {**out, **dict.fromkeys(missing, 0.0)}
     passage_vectors = data.word_vectors.rows(np.array(ids))
-    unknown = [w for w in missing if w not in data.word_index]
-    # The same words retrieval embedded (their vectors are cached), and the question's verb.
-    embed_ok = set(sorted(unknown, key=lambda w: -len(w))[:MAX_EMBEDDED_WORDS]) | set(priority)
     for w in missing:
-        vec = _word_vector(data, encoder if w in embed_ok else None, w)
+        vec = qw.get(w)  # a word neither the corpus nor the question's run has: not covered
         out[w] = 0.0 if vec is None else max(0.0, float((passage_vectors @ vec).max()))
     return out
 
 
-def _counts_same(data: IndexData, encoder, counted: tuple[str, ...], instance: str) -> bool:
+def _counts_same(
+    data: IndexData, qw: QuestionWords, counted: tuple[str, ...], instance: str
+) -> bool:
     """Whether a count ("seven baseline requirements") counts what the question asks about."""
     what = [w for w in words(instance)[1:] if w.isalpha()]
     stems = {_term(w) for w in counted}
     if any(_term(w) in stems for w in what):
         return True
-    qv = [v for v in (_word_vector(data, encoder, w) for w in counted) if v is not None]
-    iv = [v for v in (_word_vector(data, encoder, w) for w in what) if v is not None]
+    qv = [v for v in (qw.get(w) for w in counted) if v is not None]
+    iv = [v for v in (qw.get(w) for w in what) if v is not None]
     return any(float(a @ b) >= COUNTED_COSINE for a in qv for b in iv)
 
 
-def _names(data: IndexData, encoder, word: str, text: str) -> bool:
+def _names(data: IndexData, qw: QuestionWords, word: str, text: str) -> bool:
     """Whether text holds a word, by its stem or a close corpus word ("capacities" ~ "capabilities")."""
     ws = _words_of(text)
     if _term(word) in {_term(w) for w in ws}:
         return True
-    vec = _word_vector(data, encoder, word)
+    vec = qw.get(word)
     ids = [data.word_index[w] for w in ws if w in data.word_index]
     if vec is None or not ids:
         return False
@@ -341,7 +339,12 @@ def describes(
 def gather_evidence(
     data: IndexData, question: Question, cands: Candidates, encoder=None, top: int = TOP
 ) -> Evidence:
-    """The features of the abstention decision for one question and its ranked candidates."""
+    """The features of the abstention decision for one question and its ranked candidates.
+
+    Word vectors come from the candidates (embedded with the question); without them, `encoder`
+    embeds the words the corpus lacks.
+    """
+    qw = cands.words or embed_question_words(data, question, encoder)
     rows = cands.rows[:top]
     if not rows:
         return Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0)
@@ -367,9 +370,7 @@ def gather_evidence(
         verb = None if at.is_form_verb(verb) else verb
     spec = {w: specificity(data, w) for w in focus_words}
     extra = [w for w in (head_word, verb) if w]
-    cov = soft_coverage(
-        data, encoder, list(dict.fromkeys(focus_words + extra)), rows, (verb,) if verb else ()
-    )
+    cov = soft_coverage(data, qw, list(dict.fromkeys(focus_words + extra)), rows)
     head = cov[head_word] if head_word else 1.0
     predicate = cov[verb] if verb else 1.0
     if focus_words:
@@ -395,9 +396,7 @@ def gather_evidence(
             text = data.chunks[row].text
             spans = at.novel(at.instances(kind, text), text, known)
             if kind == at.COUNT and counted:
-                spans = [
-                    sp for sp in spans if _counts_same(data, encoder, counted, text[sp[0] : sp[1]])
-                ]
+                spans = [sp for sp in spans if _counts_same(data, qw, counted, text[sp[0] : sp[1]])]
             # Anchors: the most specific of the question's words that this passage holds. A passage
             # holding none of them (a paraphrase's answer) is judged by its instances alone.
             anchor_stems = set(by_specificity[:ANCHORS])
@@ -411,7 +410,7 @@ def gather_evidence(
                 spans = [
                     (a, b)
                     for a, b in spans
-                    if _names(data, encoder, head_word, text[max(0, a - NEAR_CHARS) : b])
+                    if _names(data, qw, head_word, text[max(0, a - NEAR_CHARS) : b])
                 ]
             if at.near(spans, anchors, NEAR_CHARS):
                 return True

@@ -191,6 +191,9 @@ def to_passage(data: IndexData, row: int, score: float, highlights, also: list[i
     )
 
 
+DUPLICATE_DEPTH = 40  # ranked rows searched for restatements of the shown passages
+
+
 def build_answer(
     question: str,
     query: str,
@@ -202,7 +205,8 @@ def build_answer(
 ) -> Answer:
     """Passages for the best k distinct chunks, or an abstention that says why, with weak matches."""
     passages = []
-    for group in merge_duplicates(data, cands.rows, k):
+    # A restatement ranked below the first DUPLICATE_DEPTH rows is too far down to matter.
+    for group in merge_duplicates(data, cands.rows[: max(DUPLICATE_DEPTH, 4 * k)], k):
         shown = most_complete(data, group)
         also = [r for r in group if r != shown]
         spans = highlight_spans(data, shown, cands.query_vector)

@@ -17,7 +17,7 @@ from .embedding import DEFAULT_MODEL, Encoder, load_encoder
 from .errors import CimicError, IndexMissingError, QueryError
 from .indexing import RebuildReport, build_index
 from .questions import read_question
-from .retrieval import FUSION_METHODS, Candidates, search
+from .retrieval import FUSION_METHODS, Candidates, embed_question_words, search
 from .store import CURRENT, IndexData, check_compatible, current_generation, load_generation
 from .types import Answer, Document
 
@@ -193,13 +193,12 @@ class Assistant:
         best = None
         for query in options:
             parsed = read_question(query)
+            # The question in one encoder run; the few of its words the corpus lacks in one more,
+            # short one (padded to the longest word, not to the question), shared by retrieval and
+            # the abstention evidence.
+            words = embed_question_words(data, parsed, self.encoder)
             cands = search(
-                data,
-                self.encoder.embed_query(query),
-                parsed,
-                self.fusion,
-                docs,
-                encoder=self.encoder,
+                data, self.encoder.embed_query(query), parsed, self.fusion, docs, words=words
             )
             ev = gather_evidence(data, parsed, cands, self.encoder)
             p = self.abstention.probability(ev)

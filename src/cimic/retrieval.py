@@ -26,7 +26,9 @@ SENTENCE_MIX = 0.75  # dense score: share given to the best-matching sentence of
 NEIGHBOURS = 5  # lexical side: per question word, this many nearest corpus words are also searched
 NEIGHBOUR_COSINE = 0.5  # ... when their word vectors are at least this close
 NEIGHBOUR_WEIGHT = 0.5  # ... with this share of a question word's BM25 weight
-MAX_EMBEDDED_WORDS = 3  # question words unknown to the corpus embedded per question (shared with abstention, so cached)
+MAX_EMBEDDED_WORDS = (
+    3  # question words unknown to the corpus embedded per question, besides its verb/head
+)
 _BLOCK = 8_192  # sentence vectors compared per block (float16 on disk, float32 here: 12 MB)
 DEFINITION_BOOST = 0.3  # "What is X?": the entry defining X, as a share of the top fused score
 LIST_BOOST = 0.1  # "What are the seven …?": passages that enumerate
@@ -34,6 +36,45 @@ LIST_LEAD_IN = 3.0  # ... scaled by the share of the question's terms their lead
 _DEFINES = re.compile(
     r"\b(is|are|refers? to|means?|defined as|describes?|encompass(es)?|involves?|includes?)\b"
 )
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """Vectors of a question's words: the index's for corpus words, and for the few it lacks the
+    ones embedded with the question itself (one encoder run, see words_to_embed)."""
+
+    data: IndexData
+    embedded: dict[str, np.ndarray]
+
+    def get(self, word: str) -> np.ndarray | None:
+        """The word's vector, None when neither the corpus nor the question's run has it."""
+        row = self.data.word_index.get(word)
+        if row is not None and self.data.word_vectors is not None:
+            return self.data.word_vectors.vector(row)
+        return self.embedded.get(word)
+
+
+def words_to_embed(data: IndexData, question: Question) -> list[str]:
+    """The question's words the corpus lacks that are worth a vector: the longest few content
+    words (to find their corpus neighbours), and its verb, head noun and counted words (which the
+    abstention evidence compares with the passages' words)."""
+    from . import answer_types as at
+
+    if data.word_vectors is None or not data.word_vectors.size:
+        return []
+    qwords = [w for w in dict.fromkeys(content_words(question.text)) if len(w) > 2 and w.isalpha()]
+    unknown = sorted((w for w in qwords if w not in data.word_index), key=lambda w: -len(w))
+    text = question.text
+    asked = [at.predicate(text), at.head_word(text), *at.counted_words(text)]
+    extra = [w for w in asked if w and w not in data.word_index]
+    return list(dict.fromkeys(unknown[:MAX_EMBEDDED_WORDS] + extra))
+
+
+def embed_question_words(data: IndexData, question: Question, encoder) -> QuestionWords:
+    """QuestionWords with the words the corpus lacks embedded in one run of their own."""
+    todo = words_to_embed(data, question) if encoder is not None else []
+    vectors = np.asarray(encoder.embed_queries(todo), np.float32) if todo else []
+    return QuestionWords(data, dict(zip(todo, vectors, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -47,6 +88,7 @@ class Candidates:
     query_terms: tuple[str, ...]
     query_vector: np.ndarray
     neighbour_terms: tuple[str, ...] = ()  # corpus words near the question's, searched as well
+    words: QuestionWords | None = None  # the question's word vectors, for the abstention evidence
 
 
 def sentence_aware(
@@ -83,36 +125,22 @@ def _best_sentence(data: IndexData, rows: np.ndarray, query_vector: np.ndarray) 
     return out
 
 
-def neighbour_terms(data: IndexData, query: str, encoder=None) -> tuple[str, ...]:
+def neighbour_terms(data: IndexData, query: str, words: QuestionWords) -> tuple[str, ...]:
     """Index terms of the corpus words nearest each question word ("civilians" -> "civil").
 
     Nearness is the cosine of word vectors computed at index time, searched in the index's word
-    index (exact, or IVF for a large vocabulary: a question's cost does not grow with it); a
-    question word the corpus lacks is embedded on the spot (the longest few, each a short encoder
-    pass, cached), so a paraphrase that shares no word with its answer still meets the answer's
-    words on the lexical side.
+    index (exact, or IVF for a large vocabulary: a question's cost does not grow with it); the
+    question words the corpus lacks were embedded with the question (the longest few), so a
+    paraphrase that shares no word with its answer still meets the answer's words on the lexical
+    side.
     """
     if data.word_vectors is None or not data.word_vectors.size or NEIGHBOURS <= 0:
         return ()
     qwords = [w for w in dict.fromkeys(content_words(query)) if len(w) > 2 and w.isalpha()]
-    unknown = sorted((w for w in qwords if w not in data.word_index), key=lambda w: -len(w))
-    embed = set(unknown[:MAX_EMBEDDED_WORDS]) if encoder is not None else set()
-    known = [w for w in qwords if w in data.word_index]
-    rows = [w for w in qwords if w in data.word_index or w in embed]
+    vectors = {w: v for w in qwords if (v := words.get(w)) is not None}
+    rows = [w for w in qwords if w in vectors]
     if not rows:
         return ()
-    vectors = dict(
-        zip(
-            known,
-            data.word_vectors.rows(np.array([data.word_index[w] for w in known])),
-            strict=True,
-        )
-    )
-    missing = [w for w in rows if w not in vectors]
-    if missing:  # one encoder run for all of them
-        vectors.update(
-            zip(missing, np.asarray(encoder.embed_queries(missing), np.float32), strict=True)
-        )
     sims, ids = data.word_vectors.search_many(np.vstack([vectors[w] for w in rows]), NEIGHBOURS + 1)
     own = set(terms(query))
     out: list[str] = []
@@ -209,13 +237,15 @@ def search(
     depth: int = DEPTH,
     encoder=None,
     exhaustive: bool = False,
+    words: QuestionWords | None = None,
 ) -> Candidates:
     """Rank chunk rows for a question (read once); `docs` restricts the search to those documents.
 
     Only candidates are scored in full: the DEPTH * DENSE_SHARE rows nearest by chunk vector and
     the DEPTH * LEXICAL_SHARE best BM25 rows (every row of a small index). `exhaustive` scores
     every row instead, the reference that bench/bench_library.py measures the candidates against.
-    `encoder` embeds question words the corpus lacks, to find their nearest corpus words.
+    `words` are the question's word vectors (embedded with it, see Assistant.retrieve); without
+    them, `encoder` embeds the words the corpus lacks in a run of their own.
     """
     if isinstance(question, str):
         question = read_question(question)
@@ -224,7 +254,9 @@ def search(
     qterms = tuple(terms(query))
     allowed = data.chunks.doc_mask(docs) if docs else None
     # The lexical side also searches the other form of each acronym and corrected typos.
-    near = neighbour_terms(data, query, encoder)
+    if words is None:
+        words = embed_question_words(data, question, encoder)
+    near = neighbour_terms(data, query, words)
     asked = qterms + tuple(data.vocabulary.expand(query))
     lex_all = data.lexical.scores(asked + near, [1.0] * len(asked) + [NEIGHBOUR_WEIGHT] * len(near))
     if allowed is not None:
@@ -282,4 +314,5 @@ def search(
         qterms,
         query_vector,
         near,
+        words,
     )
