@@ -236,3 +236,30 @@ def test_a_name_glossed_by_a_short_form_defines_it_unless_the_question_gives_tha
     cmoc = "run by a Civil-Military Operations Centre (CMOC) in theatre"
     asked = frozenset(terms("What is a Civil-Military Operations Centre (CMOC)?"))
     assert not describes(cmoc, [tuple(terms("CMOC"))], asked)
+
+
+def test_what_else_says_what_a_term_is():
+    from cimic.abstention import describes
+    from cimic.lexical import terms
+
+    # "Term: definition", an apposition naming an office, a shorter name after the full one.
+    assert describes(
+        "Cyber Operation: “Actions in or through cyberspace”", [tuple(terms("Cyber Operation"))]
+    )
+    nicholas = "with Commander Tyson Nicholas, Strategic Military Advisor to UN Women, New York."
+    assert describes(nicholas, [tuple(terms("Commander Tyson Nicholas"))])
+    handbook = "We developed the Digital CIMIC Handbook. Today the CIMIC Handbook is your resource."
+    assert describes(handbook, [tuple(terms("Digital CIMIC Handbook"))])
+    # A list is no apposition; a bare mention is no description.
+    assert not describes("UN Women, the Red Cross and others met.", [tuple(terms("UN Women"))])
+
+
+def test_definition_questions_read_their_term():
+    from cimic.questions import defined_term
+    from cimic.retrieval import term_aliases
+    from cimic.vocabulary import Vocabulary
+
+    assert defined_term("What is the difference between UN-CMCoord and UN-CIMIC?") is None
+    vocab = Vocabulary(word_counts={"definition": 3, "gender": 5, "perspective": 4, "exercise": 2})
+    assert ("exerc",) in term_aliases("exercise in NATO terms", vocab)
+    assert ("gender", "perspect") in term_aliases("defintion of gender perspectiv", vocab)

@@ -305,7 +305,19 @@ _DESCRIBING = frozenset(
 )
 DESCRIBE_WITHIN = 6  # words from the term to its verb ("… concept within NATO represents")
 _GLOSSED = re.compile(r"[A-Z][\w’'-]*(?:\s+[\w’'-]+){1,8}\s+\(([^()]{1,40})\)")
+_WORD_OR_COMMA = re.compile(r"[^\W_]+|[,:]")
+# ", Strategic Military Advisor to …": a comma, then an office's title (capitalised, ending in a role)
+_APPOSITION = re.compile(
+    r",\s+(?:the\s+|a\s+|an\s+)?(?:[A-Z][\w’'-]+\s+){0,4}(?:Advis[oe]r|Officer|Commander|"
+    r"Director|Chief|Head|Chair|Chairperson|Representative|Secretary|Minister|President|General|"
+    r"Lead|Manager|Coordinator|Specialist|Expert|Researcher|Professor)\b"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _contains(stems: list[str], alias: tuple[str, ...]) -> bool:
+    n = len(alias)
+    return any(tuple(stems[j : j + n]) == alias for j in range(len(stems) - n + 1))
 
 
 def describes(
@@ -322,16 +334,30 @@ def describes(
     for m in _GLOSSED.finditer(text):
         if tuple(terms(m.group(1))) in aliases and not set(terms(m.group(0))) <= known:
             return True
+    # A term named in full may be described under its shorter name ("the Digital CIMIC Handbook
+    # … the CIMIC Handbook is …").
+    stems_of_text = [_term(w) for w in words(text) if w not in stop]
+    named = [a for a in aliases if _contains(stems_of_text, a)]
+    forms = list(aliases) + [a[1:] for a in named if len(a) >= 3]
     for sentence in _SENTENCE_END.split(text):
-        raw = words(sentence)
-        content = [(i, _term(w)) for i, w in enumerate(raw) if w not in stop]
+        raw = _WORD_OR_COMMA.findall(sentence.lower())
+        content = [(i, _term(w)) for i, w in enumerate(raw) if w not in ",:" and w not in stop]
         stems = [t for _, t in content]
-        for alias in aliases:
+        for alias in forms:
             n = len(alias)
             for j in range(len(stems) - n + 1):
-                if tuple(stems[j : j + n]) == alias:
-                    end = content[j + n - 1][0]
-                    if any(w in _DESCRIBING for w in raw[end + 1 : end + 1 + DESCRIBE_WITHIN]):
+                if tuple(stems[j : j + n]) != alias:
+                    continue
+                end = content[j + n - 1][0]
+                after = [w for w in raw[end + 1 : end + 1 + DESCRIBE_WITHIN] if w not in ",:"]
+                if any(w in _DESCRIBING for w in after) or raw[end + 1 : end + 2] == [":"]:
+                    return True  # "X is …", "X refers to …", "Cyber Operation: “Actions in …”"
+                # "Commander Tyson Nicholas, Strategic Military Advisor to UN Women": apposition
+                if raw[end + 1 : end + 2] == [","]:
+                    comma = [m.start() for m in re.finditer(",", sentence)][
+                        raw[: end + 1].count(",")
+                    ]
+                    if _APPOSITION.match(sentence, comma):
                         return True
     return False
 

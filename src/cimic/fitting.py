@@ -15,6 +15,7 @@ from .abstention import FEATURES, AbstentionModel
 
 MAX_FALSE_ABSTENTION = 0.03  # the operating point: abstain as much as this allows on answerable
 FOLDS = 5
+REPEATS = 5  # shuffles of the cross-validation
 FLOOR_SHARE = 0.75  # a stated margin, not fitted: the floor sits a quarter below the weakest answer
 SEED = 0
 
@@ -101,19 +102,29 @@ def fit_abstention(
     folds = min(FOLDS, int(min(np.bincount(labels, minlength=2))))
     if folds < 2:
         raise ValueError("need at least two answerable and two out-of-scope questions to fit")
-    cv = list(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(Z, labels))
+    # Cross-validation repeated over REPEATS shuffles: the threshold is a low quantile of the
+    # answerable questions' held-out probabilities, and one shuffle's few lowest ones are noisy.
+    splits = [
+        list(StratifiedKFold(folds, shuffle=True, random_state=SEED + r).split(Z, labels))
+        for r in range(REPEATS)
+    ]
     best = None
     for C in CS:
-        p_cv = np.zeros(len(y))
-        for train, test in cv:
-            w, b = _fit_logistic(Z[train], y[train], C, signs)
-            p_cv[test] = _predict(Z[test], w, b)
+        pooled = []
+        for cv in splits:
+            p_cv = np.zeros(len(y))
+            for train, test in cv:
+                w, b = _fit_logistic(Z[train], y[train], C, signs)
+                p_cv[test] = _predict(Z[test], w, b)
+            pooled.append(p_cv)
+        p_all = np.concatenate(pooled)
+        y_all = np.tile(y, REPEATS)
         eps = 1e-9
-        loss = -np.mean(y * np.log(p_cv + eps) + (1 - y) * np.log(1 - p_cv + eps))
+        loss = -np.mean(y_all * np.log(p_all + eps) + (1 - y_all) * np.log(1 - p_all + eps))
         if best is None or loss < best[0]:
-            best = (loss, C, p_cv)
-    _, C, p_cv = best
-    threshold = choose_threshold(p_cv[labels == 1], budget)
+            best = (loss, C, p_all)
+    _, C, p_all = best
+    threshold = choose_threshold(p_all[np.tile(labels, REPEATS) == 1], budget)
     w, b = _fit_logistic(Z, y, C, signs)
     return AbstentionModel(
         features=tuple(features),
@@ -122,8 +133,8 @@ def fit_abstention(
         coef=tuple(round(float(v), 6) for v in w),
         intercept=round(b, 6),
         threshold=round(threshold, 6),
-        fitted_on=f"{fitted_on}; C={C:g} by {folds}-fold CV, weights sign-constrained; threshold "
-        f"from CV probabilities at false abstention <= {budget}",
+        fitted_on=f"{fitted_on}; C={C:g} by {folds}-fold CV x {REPEATS}, weights sign-constrained; "
+        f"threshold from CV probabilities at false abstention <= {budget}",
     )
 
 

@@ -20,6 +20,9 @@ _DEFINITION = [  # most specific first
     re.compile(rf"^(?:what|who)\s+(?:is|are)\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
 ]
 MAX_TERM_WORDS = 6
+_COMPARISON = re.compile(
+    r"^(?:difference|differences|relationship|link|distinction)\s+between\b", re.I
+)
 _ENDS_IN_PREPOSITION = re.compile(
     r"\s(?:of|for|in|on|to|at|by|with|from|about|into)$", re.IGNORECASE
 )
@@ -54,7 +57,12 @@ def defined_term(question: str) -> str | None:
         if m:
             x = m.group("x").strip(" \"'“”‘’.")
             # "What is the group in charge of?" asks what it does, not what it is.
-            if x and len(x.split()) <= MAX_TERM_WORDS and not _ENDS_IN_PREPOSITION.search(x):
+            if (
+                x
+                and len(x.split()) <= MAX_TERM_WORDS
+                and not _ENDS_IN_PREPOSITION.search(x)
+                and not _COMPARISON.match(x)  # "the difference between X and Y" compares two
+            ):
                 return x
     return None
 

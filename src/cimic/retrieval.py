@@ -33,6 +33,9 @@ _BLOCK = 8_192  # sentence vectors compared per block (float16 on disk, float32 
 DEFINITION_BOOST = 0.3  # "What is X?": the entry defining X, as a share of the top fused score
 LIST_BOOST = 0.1  # "What are the seven …?": passages that enumerate
 LIST_LEAD_IN = 3.0  # ... scaled by the share of the question's terms their lead-in names
+_QUALIFIED = re.compile(
+    r"\s+(?:in|within|according to|for|under|inside)\s+(?:the\s+)?(?:NATO|Alliance)\b.*$"
+)
 _DEFINES = re.compile(
     r"\b(is|are|refers? to|means?|defined as|describes?|encompass(es)?|involves?|includes?)\b"
 )
@@ -155,10 +158,16 @@ def neighbour_terms(data: IndexData, query: str, words: QuestionWords) -> tuple[
 def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
     """Index-term forms of a term: itself, its parts "X (Y)", and its acronym pair."""
     forms = [term, *re.findall(r"\(([^)]+)\)", term), re.sub(r"\s*\([^)]*\)", "", term)]
-    # A misspelt term ("basline requirments") is also read with each unknown word corrected.
+    # A misspelt term ("basline requirments") is also read with each unknown word corrected
+    # ("defintion of gender perspectiv" -> "gender perspective").
     fixed = " ".join(vocabulary.correct(w) or w for w in words(term))
+    fixed = re.sub(r"^(?:the\s+)?(?:definition|meaning)\s+of\s+(?:the\s+|an?\s+)?", "", fixed)
     if fixed != " ".join(words(term)):
         forms.append(fixed)
+    # "exercise in NATO terms", "civil preparedness within NATO": the term before its qualifier.
+    head = _QUALIFIED.split(term, maxsplit=1)[0]
+    if head != term and head.strip():
+        forms.append(head)
     out: list[tuple[str, ...]] = []
     for form in forms:
         out.append(tuple(terms(form)))
