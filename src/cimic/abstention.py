@@ -276,9 +276,12 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     if best is None:
         return None
     first = best[0]
-    if first and tokens[first - 1].group(0).lower() in ("the", "a", "an"):
-        first -= 1  # "the Deep-Dive session", as the question says it
-    return question_text[tokens[first].start() : tokens[best[1] - 1].end()]
+    topic = question_text[tokens[first].start() : tokens[best[1] - 1].end()]
+    # "the Deep-Dive session", with the article the question gave it ("the next Deep-Dive session")
+    for back in (1, 2):
+        if first >= back and tokens[first - back].group(0).lower() in ("the", "a", "an"):
+            return f"{tokens[first - back].group(0).lower()} {topic}"
+    return topic
 
 
 # "X is …", "X refers to …", "X represents …": a sentence that says what X is, wherever it stands.
