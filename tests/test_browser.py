@@ -170,3 +170,39 @@ def test_keyboard_only(browser, app_url):
     labels = page.evaluate("() => [...document.querySelectorAll('label, [aria-label]')].length")
     assert labels >= 3
     page.close()
+
+
+def test_a_new_answer_shows_from_its_start_and_a_citation_copies_as_text(browser, app_url):
+    page = _open(browser, app_url, width=1200, height=800)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    # A long answer after a first one: the chat must show the new answer's key sentence, not the
+    # end of its last citation.
+    _ask(page, "What is civil-military cooperation?")
+    _ask(page, "What are the seven baseline requirements?")
+    page.wait_for_timeout(600)
+    answer = _last_answer(page)
+    key = answer.locator(".key-answer")
+    box = page.evaluate(
+        """() => {
+          const key = [...document.querySelectorAll('#chat .key-answer')].pop();
+          let box = key.parentElement;
+          while (box && !(box.scrollHeight > box.clientHeight + 4 &&
+                 ['auto', 'scroll'].includes(getComputedStyle(box).overflowY))) box = box.parentElement;
+          const k = key.getBoundingClientRect(), b = box.getBoundingClientRect();
+          return {keyTop: k.top, keyBottom: k.bottom, boxTop: b.top, boxBottom: b.bottom,
+                  overflow: box.scrollHeight > box.clientHeight};
+        }"""
+    )
+    assert box["overflow"], "the conversation should be longer than its view for this test"
+    assert box["boxTop"] - 1 <= box["keyTop"] and box["keyBottom"] <= box["boxBottom"] + 1, box
+    _shot(page, "answer-from-its-start.png")
+    assert key.count() == 1
+    button = answer.locator("button.copy-cite").first
+    button.click()
+    page.wait_for_function("() => document.querySelector('button.copy-cite.copied') !== null")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    meta = answer.locator(".citation").first.locator(".meta").inner_text()
+    assert "characters" in copied and copied.split("characters ")[1].split(" ")[0] in meta
+    title = answer.locator(".citation").first.locator("a[href^='#cite:']").inner_text()
+    assert copied.startswith(title.split(" — ")[0])
+    _shot(page, "citation-copied.png")

