@@ -206,3 +206,67 @@ def test_a_new_answer_shows_from_its_start_and_a_citation_copies_as_text(browser
     title = answer.locator(".citation").first.locator("a[href^='#cite:']").inner_text()
     assert copied.startswith(title.split(" — ")[0])
     _shot(page, "citation-copied.png")
+
+
+def test_an_admin_uploads_a_pdf_asks_about_it_and_removes_it(browser, tmp_path):
+    from .conftest import run_app
+    from .test_admin import FUEL, pdf_bytes
+
+    pdf = tmp_path / "Fuel Note.pdf"
+    pdf.write_bytes(pdf_bytes(FUEL))
+    audit = tmp_path / "audit.jsonl"
+    env = {"CIMIC_ADMIN": "root:pw-1"}
+    with run_app(tmp_path, "--audit-log", str(audit), env=env) as (url, _):
+        page = _open(browser, url)
+        page.get_by_role("tab", name="Documents").click()
+        page.wait_for_selector("#doc-table")
+        assert page.locator("#doc-table tbody tr").count() == 4
+        page.fill("#admin-password input", "wrong")
+        page.locator("#admin-user textarea, #admin-user input").first.fill("root")
+        page.click("#admin-login")
+        page.wait_for_function(
+            "() => document.querySelector('#admin-note').innerText.includes('Wrong')"
+        )
+        page.fill("#admin-password input", "pw-1")
+        page.click("#admin-login")
+        page.wait_for_function(
+            "() => document.querySelector('#admin-note').innerText.includes('Logged in as')"
+        )
+        page.locator("#admin-upload input[type=file]").set_input_files(str(pdf))
+        page.wait_for_timeout(1500)
+        page.click("#admin-add")
+        page.wait_for_function(
+            "() => /Rebuild: published/.test(document.querySelector('#rebuild-status').innerText)",
+            timeout=240_000,
+        )
+        page.wait_for_function(
+            "() => document.querySelector('#doc-table').innerText.includes('Fuel_Note.pdf')"
+        )
+        _shot(page, "admin-uploaded.png")
+
+        page.get_by_role("tab", name="Ask").click()
+        _ask(page, "Who coordinates fuel deliveries with local suppliers?")
+        first = _last_answer(page).locator(".citation").first
+        assert "Fuel_Note.pdf" in first.locator(".meta").inner_text()
+        _shot(page, "admin-asked.png")
+
+        page.get_by_role("tab", name="Documents").click()
+        choice = page.locator("#admin-remove-choice input")
+        choice.click()
+        choice.fill("Fuel_Note.pdf")
+        page.get_by_role("option", name="Fuel_Note.pdf").click()
+        page.click("#admin-remove")
+        page.wait_for_function(
+            "() => document.querySelector('#admin-note, #rebuild-status') && "
+            "/Removed|running/.test(document.querySelector('#rebuild-status').innerText)",
+            timeout=60_000,
+        )
+        page.wait_for_function(
+            "() => /Rebuild: published/.test(document.querySelector('#rebuild-status').innerText) && "
+            "!document.querySelector('#doc-table').innerText.includes('Fuel_Note.pdf')",
+            timeout=240_000,
+        )
+        _shot(page, "admin-removed.png")
+        rows = [json.loads(x) for x in audit.read_text(encoding="utf-8").splitlines()]
+        assert [r["action"] for r in rows] == ["upload", "rebuild", "remove", "rebuild"]
+        assert {r["user"] for r in rows} == {"root"}

@@ -85,6 +85,16 @@ def _parser() -> argparse.ArgumentParser:
         help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
     )
     s.add_argument(
+        "--admin-file",
+        default=os.environ.get("CIMIC_ADMIN_FILE"),
+        help="admins who may add and remove documents: user:password lines (or set CIMIC_ADMIN)",
+    )
+    s.add_argument(
+        "--audit-log",
+        default=os.environ.get("CIMIC_AUDIT_LOG", "audit.jsonl"),
+        help="JSONL file that every document change is appended to",
+    )
+    s.add_argument(
         "--mcp", action="store_true", help="also serve the ask tool over MCP (needs .[mcp])"
     )
     return p
@@ -323,6 +333,8 @@ def _cmd_serve(args) -> int:
         args.feedback,
     ]
     argv += ["--auth-file", args.auth_file] if args.auth_file else []
+    argv += ["--admin-file", args.admin_file] if args.admin_file else []
+    argv += ["--audit-log", args.audit_log]
     serve(argv + (["--mcp"] if args.mcp else []))
     return 0
 

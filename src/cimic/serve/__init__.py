@@ -31,7 +31,9 @@ def _version() -> str:
         return "0"
 
 
-def create_app(assistant, feedback_path: Path, access, mcp: bool = False):
+def create_app(
+    assistant, feedback_path: Path, access, mcp: bool = False, audit_path: Path | None = None
+):
     """The FastAPI app: REST and OpenAI-compatible routes, then the UI mounted at "/"."""
     import gradio as gr
     from fastapi import FastAPI
@@ -48,6 +50,13 @@ def create_app(assistant, feedback_path: Path, access, mcp: bool = False):
         redoc_url=None,
     )
     errors.install(app)
+    manager = None
+    if access.admins:  # without admins, admin features do not exist
+        from .admin import DocumentManager
+
+        manager = DocumentManager(assistant, audit_path or Path("audit.jsonl"))
+        app.include_router(rest.admin_router(manager, access.admin))
+    app.state.documents = manager
     app.include_router(rest.router(assistant, access.client))
     app.include_router(openai_compat.router(assistant, access.client))
 
@@ -64,7 +73,7 @@ def create_app(assistant, feedback_path: Path, access, mcp: bool = False):
     def unknown(rest_of_path: str):
         raise errors.ApiError(404, "no such endpoint; /openapi.json lists them")
 
-    demo = ui.build_ui(assistant, ui.FeedbackLog(feedback_path))
+    demo = ui.build_ui(assistant, ui.FeedbackLog(feedback_path), manager, access)
     demo.queue(
         default_concurrency_limit=int(os.environ.get("CIMIC_CONCURRENCY", "4")),
         max_size=int(os.environ.get("CIMIC_QUEUE_SIZE", "64")),
@@ -79,7 +88,8 @@ def create_app(assistant, feedback_path: Path, access, mcp: bool = False):
         auth=login,
         footer_links=["api"],
         show_error=False,
-        max_file_size="1mb",
+        # Uploads: admins' documents up to their limit; without admins, nothing needs more than 1 MB.
+        max_file_size=f"{manager.max_bytes // 2**20}mb" if manager else "1mb",
         enable_monitoring=False,
         mcp_server=mcp,
         css=ui.CSS,
@@ -91,7 +101,7 @@ def create_app(assistant, feedback_path: Path, access, mcp: bool = False):
 def main(argv: list[str] | None = None) -> None:
     """Start the server (127.0.0.1:7860 unless told otherwise)."""
     from .. import Assistant, CimicError
-    from .auth import Access, load_auth
+    from .auth import Access, load_admins, load_auth
 
     p = argparse.ArgumentParser(description="CIMIC assistant: chat UI, REST, OpenAI-compatible API")
     p.add_argument("--corpus", default=os.environ.get("CIMIC_CORPUS", "corpus"))
@@ -112,10 +122,21 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("CIMIC_AUTH_FILE"),
         help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
     )
+    p.add_argument(
+        "--admin-file",
+        default=os.environ.get("CIMIC_ADMIN_FILE"),
+        help="admins who may add and remove documents: a file of user:password lines "
+        "(or set CIMIC_ADMIN); without it there are no admin features",
+    )
+    p.add_argument(
+        "--audit-log",
+        default=os.environ.get("CIMIC_AUDIT_LOG", "audit.jsonl"),
+        help="JSONL file that every document change is appended to",
+    )
     args = p.parse_args(argv)
     try:
         login = dict(load_auth(args.auth_file) or [])
-        admins: dict[str, str] = {}
+        admins = load_admins(args.admin_file)
     except (OSError, ValueError) as exc:
         sys.exit(f"cimic: cannot read credentials: {exc}")
     access = Access(login=login, admins=admins, api_key=os.environ.get("CIMIC_API_KEY") or None)
@@ -123,11 +144,14 @@ def main(argv: list[str] | None = None) -> None:
         assistant = Assistant.open(args.corpus, args.index, model=args.model)
     except CimicError as exc:
         sys.exit(f"cimic: {exc}")
-    app = create_app(assistant, Path(args.feedback), access, mcp=args.mcp)
+    app = create_app(
+        assistant, Path(args.feedback), access, mcp=args.mcp, audit_path=Path(args.audit_log)
+    )
     notes = (" with login required" if login else "") + (
         ", MCP at /gradio_api/mcp" if args.mcp else ""
     )
     notes += ", API key required on /api and /v1" if access.api_key else ""
+    notes += f", {len(admins)} admin(s) may manage documents" if admins else ""
     print(
         f"Serving on http://{args.host}:{args.port} (bound to {args.host} only){notes}; "
         f"REST at /api/v1, OpenAI-compatible at /v1, OpenAPI at /openapi.json",

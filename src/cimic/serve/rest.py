@@ -6,9 +6,9 @@ path on disk. Every refusal is a 4xx with {"error": "..."} saying what to do.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import Assistant, CimicError
@@ -188,5 +188,55 @@ def router(assistant: Assistant, client_auth) -> APIRouter:
             "skipped": m.get("skipped", []),
             "catalog_problems": m.get("catalog_problems", []),
         }
+
+    return api
+
+
+def admin_router(manager, admin_auth) -> APIRouter:
+    """POST and DELETE /api/v1/documents for admins (HTTP Basic); only when admins are configured."""
+    from .admin import AdminError
+
+    def admin(request: Request) -> None:
+        request.state.admin = admin_auth(request)  # 401 unless HTTP Basic admin credentials
+
+    api = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[Depends(admin)])
+
+    @api.post(
+        "/documents",
+        status_code=202,
+        summary="Add a document (admin)",
+        responses={401: {}, 409: {}, 413: {}, 415: {}},
+    )
+    async def upload(
+        request: Request,
+        file: Annotated[UploadFile, File(description="the document: .txt, .md, .html or .pdf")],
+    ) -> dict[str, Any]:
+        """Multipart field `file` (.txt, .md, .html, .pdf); the index is rebuilt in the background."""
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > manager.max_bytes + 64 * 1024:
+            raise ApiError(413, f"the upload is larger than {manager.max_bytes // 2**20} MB")
+        data = await file.read(manager.max_bytes + 1)
+        try:
+            return manager.upload(request.state.admin, file.filename or "", data)
+        except AdminError as exc:
+            raise ApiError(exc.status, exc.message) from None
+
+    @api.delete(
+        "/documents/{doc:path}",
+        status_code=202,
+        summary="Remove a document (admin)",
+        responses={401: {}, 404: {}},
+    )
+    def remove(doc: str, request: Request) -> dict[str, Any]:
+        """Remove it from the corpus (by its name in the index); the index is rebuilt in the background."""
+        try:
+            return manager.remove(request.state.admin, doc)
+        except AdminError as exc:
+            raise ApiError(exc.status, exc.message) from None
+
+    @api.get("/rebuild", summary="The background rebuild (admin)")
+    def rebuild() -> dict[str, Any]:
+        """State of the last rebuild: running, published, unchanged or failed, and why."""
+        return manager.job.to_dict()
 
     return api

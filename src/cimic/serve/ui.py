@@ -224,8 +224,149 @@ class FeedbackLog:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def build_ui(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
-    """The chat UI and the /ask API endpoint over one Assistant."""
+def documents_table(assistant: Assistant) -> str:
+    """What is indexed (title, file, passages, pages, when) and what was skipped, as HTML."""
+    m = assistant.manifest
+    built = m.get("documents", {})
+    rows = "".join(
+        f"<tr><td>{html.escape(d.title)}</td><td><code>{html.escape(d.doc)}</code></td>"
+        f"<td>{int(built.get(d.doc, {}).get('chunks', 0))}</td>"
+        f"<td>{len(d.page_starts) or '–'}</td><td>{html.escape(str(m.get('built_at', '')))}</td></tr>"
+        for d in sorted(assistant.documents(), key=lambda d: d.title.lower())
+    )
+    out = (
+        "<table id='doc-table'><thead><tr><th>Title</th><th>File</th><th>Passages</th>"
+        f"<th>Pages</th><th>Indexed</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    skipped = m.get("skipped", [])
+    if skipped:
+        out += "<h4>Not indexed</h4><table id='skipped-table'><tr><th>File</th><th>Why</th></tr>"
+        out += "".join(
+            f"<tr><td><code>{html.escape(x['path'])}</code></td><td>{html.escape(x['reason'])}</td></tr>"
+            for x in skipped
+        )
+        out += "</table>"
+    return out
+
+
+def documents_tab(assistant: Assistant, manager, access, doc_filter) -> gr.Timer | None:
+    """The Documents tab: the list for everyone; login, upload, remove and rebuild for admins.
+
+    Returns the timer that polls a running rebuild (None without admins), so other parts of the
+    page can refresh on it too."""
+    import hmac
+    import time as _time
+
+    table = gr.HTML(documents_table(assistant), elem_id="documents")
+    if manager is None or access is None or not access.admins:
+        return None
+    from .admin import ALLOWED, AdminError
+
+    admin = gr.State(None)  # the logged-in admin's name, kept on the server for this session
+    with gr.Group(elem_id="admin"):
+        gr.Markdown("### Manage documents (admins)")
+        with gr.Row(visible=True) as login_row:
+            user = gr.Textbox(label="Admin user", elem_id="admin-user", scale=2)
+            password = gr.Textbox(
+                label="Password", type="password", elem_id="admin-password", scale=2
+            )
+            login = gr.Button("Log in", elem_id="admin-login", scale=1)
+        note = gr.Markdown("", elem_id="admin-note")
+        with gr.Column(visible=False) as controls:
+            upload = gr.File(
+                label=f"Add a document ({', '.join(ALLOWED)}; at most "
+                f"{manager.max_bytes // 2**20} MB)",
+                file_types=list(ALLOWED),
+                type="filepath",
+                elem_id="admin-upload",
+            )
+            add = gr.Button("Add to the corpus", variant="primary", elem_id="admin-add")
+            with gr.Row():
+                victim = gr.Dropdown(
+                    choices=sorted(manager.known()),
+                    label="Remove a document",
+                    elem_id="admin-remove-choice",
+                    scale=3,
+                )
+                remove = gr.Button("Remove", variant="stop", elem_id="admin-remove", scale=1)
+        job = gr.Markdown("", elem_id="rebuild-status")
+        timer = gr.Timer(1.0, active=False)
+
+    def job_text() -> str:
+        j = manager.job.to_dict()
+        secs = f" ({j['seconds']} s)" if "seconds" in j else ""
+        return f"**Rebuild: {j['state']}**{secs}. {j['message']}"
+
+    def do_login(name: str, secret: str):
+        expected = access.admins.get(name or "", "")
+        if expected and hmac.compare_digest(expected.encode(), (secret or "").encode()):
+            return (
+                name,
+                gr.update(visible=False),
+                gr.update(visible=True),
+                f"Logged in as **{html.escape(name)}**. Every change is written to the audit log.",
+                "",
+            )
+        _time.sleep(1.0)  # slows guessing
+        return None, gr.update(), gr.update(visible=False), "**Wrong user name or password.**", ""
+
+    def refresh():
+        running = manager.job.state == "running"
+        choices = sorted(manager.known())
+        titles = [(d.title, d.doc) for d in assistant.documents()]
+        return (
+            job_text(),
+            documents_table(assistant),
+            gr.update(choices=choices),
+            gr.update(choices=titles),
+            gr.Timer(active=running),
+        )
+
+    def do_add(who, path):
+        if not who:
+            return "**Log in as an admin first.**", gr.update(), gr.Timer(active=False)
+        if not path:
+            return "**Choose a file first.**", gr.update(), gr.Timer(active=False)
+        try:
+            done = manager.upload(who, Path(path).name, Path(path).read_bytes())
+        except AdminError as exc:
+            return f"**{html.escape(exc.message)}**", gr.update(), gr.Timer(active=False)
+        return (
+            f"Added **{html.escape(done['doc'])}** (sha256 {done['sha256'][:12]}…). " + job_text(),
+            gr.update(value=None),
+            gr.Timer(active=True),
+        )
+
+    def do_remove(who, doc):
+        if not who:
+            return "**Log in as an admin first.**", gr.Timer(active=False)
+        if not doc:
+            return "**Choose a document to remove.**", gr.Timer(active=False)
+        try:
+            done = manager.remove(who, doc)
+        except AdminError as exc:
+            return f"**{html.escape(exc.message)}**", gr.Timer(active=False)
+        return f"Removed **{html.escape(done['doc'])}**. " + job_text(), gr.Timer(active=True)
+
+    login.click(
+        do_login,
+        [user, password],
+        [admin, login_row, controls, note, password],
+        api_visibility="private",
+    )
+    password.submit(
+        do_login,
+        [user, password],
+        [admin, login_row, controls, note, password],
+        api_visibility="private",
+    )
+    add.click(do_add, [admin, upload], [job, upload, timer], api_visibility="private")
+    remove.click(do_remove, [admin, victim], [job, timer], api_visibility="private")
+    timer.tick(refresh, None, [job, table, victim, doc_filter, timer], api_visibility="private")
+
+
+def build_ui(assistant: Assistant, feedback: FeedbackLog, manager=None, access=None) -> gr.Blocks:
+    """The chat UI, the Documents tab (with admin controls when admins exist) and the /ask endpoint."""
     titles = {d.doc: d.title for d in assistant.documents()}
     downloads = Path(tempfile.mkdtemp(prefix="cimic-answers-"))
     atexit.register(shutil.rmtree, downloads, True)  # the answers offered for download this run
@@ -296,52 +437,59 @@ def build_ui(assistant: Assistant, feedback: FeedbackLog) -> gr.Blocks:
         )
         asked = gr.State([])
         answers = gr.State({})
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                chat = gr.Chatbot(
-                    label="Conversation",
-                    show_label=False,
-                    height="62vh",
-                    elem_id="chat",
-                    buttons=["copy"],
-                    feedback_options=("Like", "Dislike"),
-                    autoscroll=False,  # ANSWER_TOP_JS shows a new answer from its start
-                    sanitize_html=False,  # every text put into a message is escaped above
-                    placeholder="Ask a question about the documents, or start from an example below.",
-                )
-                with gr.Row():
-                    box = gr.Textbox(
-                        label="Question",
-                        placeholder="Ask about the documents and press Enter…",
-                        scale=5,
-                        max_length=MAX_QUESTION_CHARS,
-                        elem_id="question",
-                        autofocus=True,
-                        submit_btn=False,
+        with gr.Tabs(elem_id="tabs"):
+            with gr.Tab("Ask", id="ask", elem_id="tab-ask"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    chat = gr.Chatbot(
+                        label="Conversation",
+                        show_label=False,
+                        height="62vh",
+                        elem_id="chat",
+                        buttons=["copy"],
+                        feedback_options=("Like", "Dislike"),
+                        autoscroll=False,  # ANSWER_TOP_JS shows a new answer from its start
+                        sanitize_html=False,  # every text put into a message is escaped above
+                        placeholder="Ask a question about the documents, or start from an example below.",
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
-                with gr.Row():
-                    clear_btn = gr.Button("New conversation", elem_id="clear", size="sm")
-                    download = gr.DownloadButton(
-                        "Download last answer (.md)",
-                        interactive=False,
-                        elem_id="download",
-                        size="sm",
+                    with gr.Row():
+                        box = gr.Textbox(
+                            label="Question",
+                            placeholder="Ask about the documents and press Enter…",
+                            scale=5,
+                            max_length=MAX_QUESTION_CHARS,
+                            elem_id="question",
+                            autofocus=True,
+                            submit_btn=False,
+                        )
+                        send = gr.Button(
+                            "Ask", variant="primary", scale=1, elem_id="ask", min_width=80
+                        )
+                    with gr.Row():
+                        clear_btn = gr.Button("New conversation", elem_id="clear", size="sm")
+                        download = gr.DownloadButton(
+                            "Download last answer (.md)",
+                            interactive=False,
+                            elem_id="download",
+                            size="sm",
+                        )
+                    docs = gr.Dropdown(
+                        choices=[(t, d) for d, t in titles.items()],
+                        multiselect=True,
+                        label="Search in (all documents when empty)",
+                        elem_id="doc-filter",
                     )
-                docs = gr.Dropdown(
-                    choices=[(t, d) for d, t in titles.items()],
-                    multiselect=True,
-                    label="Search in (all documents when empty)",
-                    elem_id="doc-filter",
-                )
-                gr.Examples(EXAMPLES, inputs=box, label="Example questions")
-            with gr.Column(scale=2, min_width=300, elem_id="side"):
-                source = gr.HTML(
-                    "<p>Click a citation to see it in its document.</p>",
-                    elem_id="source-view",
-                    label="Source",
-                )
-        gr.Markdown(status(), elem_id="status")
+                    gr.Examples(EXAMPLES, inputs=box, label="Example questions")
+                with gr.Column(scale=2, min_width=300, elem_id="side"):
+                    source = gr.HTML(
+                        "<p>Click a citation to see it in its document.</p>",
+                        elem_id="source-view",
+                        label="Source",
+                    )
+            with gr.Tab("Documents", id="documents", elem_id="tab-documents"):
+                rebuild_timer = documents_tab(assistant, manager, access, docs)
+        status_line = gr.Markdown(status(), elem_id="status")
+        if rebuild_timer is not None:  # the status line follows a rebuild too
+            rebuild_timer.tick(status, None, status_line, api_visibility="private")
         target = gr.Textbox(visible="hidden", elem_id="cite-target", label="citation")
         opener = gr.Button("open", visible="hidden", elem_id="cite-open")
 
