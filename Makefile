@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 # The CPU wheel of torch lies here on these machines; pip also finds it through its own config.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install system-deps run index test test-slow bench bench-scale bench-load bench-library bench-real-documents lint format eval clean
+.PHONY: install system-deps run index test test-slow bundle bench bench-scale bench-load bench-library bench-real-documents lint format eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,11 @@ test: install system-deps
 
 test-slow: install system-deps
 	$(BIN)/python -m pytest -m slow
+
+# An install for a network with no package registry: dist/cimic-assistant-offline-<version>-<platform>.tar.gz
+# (wheels of every runtime dependency, the model, the corpus, a built index, install.sh at its top).
+bundle: install
+	bash bundle/make_bundle.sh
 
 $(VENV)/.installed-bench: pyproject.toml | $(VENV)/.installed
 	$(BIN)/pip install --quiet $(FIND_LINKS) -e '.[dev,bench]'
