@@ -123,9 +123,12 @@ def test_a_failed_rebuild_leaves_the_last_good_index_serving_and_says_why(manage
 
 
 def test_admin_rest_routes_over_loopback(tmp_path):
-    env = {"CIMIC_ADMIN": "root:pw-1"}
+    env = {"CIMIC_ADMIN": "root:pw-1", "CIMIC_MAX_UPLOAD_MB": "1"}
     with run_app(tmp_path, "--audit-log", str(tmp_path / "audit.jsonl"), env=env) as (url, _):
         base = url.rstrip("/")
+        huge = {"file": ("huge.txt", b"word " * 400_000, "text/plain")}  # 2 MB: over the limit
+        r = httpx.post(base + "/api/v1/documents", files=huge, auth=("root", "pw-1"))
+        assert r.status_code == 413 and "error" in r.json()
         files = {"file": ("Fuel Note.pdf", pdf_bytes(FUEL), "application/pdf")}
         r = httpx.post(base + "/api/v1/documents", files=files)
         assert r.status_code == 401 and "admin" in r.json()["error"]

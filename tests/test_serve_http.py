@@ -191,3 +191,19 @@ def test_api_key_and_login_guard_every_http_door(tmp_path):
             httpx.get(base + "/config").status_code in (401, 403)
             or "login" in httpx.get(url).text.lower()
         )
+
+
+def test_request_bodies_are_bounded_before_they_are_read(api):
+    big = b'{"question": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    r = api.post("/api/v1/ask", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "larger" in r.json()["error"]
+
+    def chunked():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b"x" * 65536
+
+    r = api.post(
+        "/v1/chat/completions", content=chunked(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert api.post("/api/v1/ask", json={"question": "What is CIMIC?"}).status_code == 200

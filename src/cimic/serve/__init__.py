@@ -9,6 +9,7 @@ of the same app, registered before the UI is mounted at "/". `cimic serve` and a
     mcp.py             the ask tool over MCP (--mcp)
     auth.py            the login, the API key, admins
     errors.py          every refusal as {"error": "..."}
+    limits.py          request bodies bounded before they are read
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def create_app(
     if mcp:
         mcp_tools.results_as_json()
     login = list(access.login.items()) or None
+    from .limits import BodyLimit
+
+    app.add_middleware(BodyLimit, upload_limit=manager.max_bytes if manager else 0)
     return gr.mount_gradio_app(
         app,
         demo,
