@@ -96,6 +96,9 @@ def test_status_and_openapi(api):
     for path in ("/api/v1/ask", "/api/v1/documents", "/api/v1/documents/{doc}", "/api/v1/status"):
         assert path in spec["paths"]
     assert "/v1/chat/completions" in spec["paths"] and "/v1/models" in spec["paths"]
+    ok = spec["paths"]["/api/v1/ask"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"]["$ref"] == "#/components/schemas/Answer"
+    assert "passage" in json.dumps(spec["components"]["schemas"]["Answer"]).lower()
     ask = spec["paths"]["/api/v1/ask"]["post"]["requestBody"]["content"]["application/json"]
     assert ask["schema"]["$ref"].endswith("AskRequest")
     assert {"question", "history", "k", "docs"} <= set(

@@ -32,6 +32,37 @@ def _version() -> str:
         return "0"
 
 
+def answer_schema() -> dict:
+    """schema/answer.schema.json (shipped in the package), the shape of every answer."""
+    import json
+    from importlib import resources
+
+    return json.loads(resources.files("cimic").joinpath("answer.schema.json").read_text("utf-8"))
+
+
+def _openapi(app) -> dict:
+    """FastAPI's OpenAPI document, with the answer's JSON Schema as the response of the ask routes."""
+    import json
+
+    from fastapi.openapi.utils import get_openapi
+
+    if app.openapi_schema:
+        return app.openapi_schema
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    answer = answer_schema()
+    text = json.dumps(answer).replace('"#/$defs/', '"#/components/schemas/')
+    answer = json.loads(text)
+    components = spec.setdefault("components", {}).setdefault("schemas", {})
+    components.update(answer.pop("$defs", {}))
+    components["Answer"] = {k: v for k, v in answer.items() if k not in ("$schema", "$id")}
+    ok = spec["paths"]["/api/v1/ask"]["post"]["responses"]["200"]
+    ok["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}
+    app.openapi_schema = spec
+    return spec
+
+
 def create_app(
     assistant, feedback_path: Path, access, mcp: bool = False, audit_path: Path | None = None
 ):
@@ -51,6 +82,7 @@ def create_app(
         redoc_url=None,
     )
     errors.install(app)
+    app.openapi = lambda: _openapi(app)
     manager = None
     if access.admins:  # without admins, admin features do not exist
         from .admin import DocumentManager
