@@ -250,6 +250,11 @@ def test_what_else_says_what_a_term_is():
     assert describes(nicholas, [tuple(terms("Commander Tyson Nicholas"))])
     handbook = "We developed the Digital CIMIC Handbook. Today the CIMIC Handbook is your resource."
     assert describes(handbook, [tuple(terms("Digital CIMIC Handbook"))])
+    # ... also when the full name is the passage's heading.
+    body = "In collaboration with the community we built it. The CIMIC Handbook is your resource."
+    alias = [tuple(terms("Digital CIMIC Handbook"))]
+    assert not describes(body, alias)
+    assert describes(body, alias, heading="Stay Ahead with the Digital CIMIC Handbook")
     # A list is no apposition; a bare mention is no description.
     assert not describes("UN Women, the Red Cross and others met.", [tuple(terms("UN Women"))])
 

@@ -324,7 +324,10 @@ def _contains(stems: list[str], alias: tuple[str, ...]) -> bool:
 
 
 def describes(
-    text: str, aliases: list[tuple[str, ...]], known: frozenset[str] = frozenset()
+    text: str,
+    aliases: list[tuple[str, ...]],
+    known: frozenset[str] = frozenset(),
+    heading: str = "",
 ) -> bool:
     """Whether text says what the term is: "Military doctrine is …", or a name glossed by it in
     brackets ("the NATO Policy for Civil-Military Cooperation (MC 411)")."""
@@ -339,7 +342,7 @@ def describes(
             return True
     # A term named in full may be described under its shorter name ("the Digital CIMIC Handbook
     # … the CIMIC Handbook is …").
-    stems_of_text = [_term(w) for w in words(text) if w not in stop]
+    stems_of_text = [_term(w) for w in words(f"{heading}\n{text}") if w not in stop]
     named = [a for a in aliases if _contains(stems_of_text, a)]
     forms = list(aliases) + [a[1:] for a in named if len(a) >= 3]
     for sentence in _SENTENCE_END.split(text):
@@ -461,7 +464,8 @@ def gather_evidence(
         if not any(set(a) <= near_terms for a in aliases):
             subject_missing = 1.0
         elif not any(
-            defines(data.chunks[r], aliases) or describes(data.chunks[r].text, aliases, known)
+            defines(data.chunks[r], aliases)
+            or describes(data.chunks[r].text, aliases, known, data.chunks[r].section or "")
             for r in top_rows
         ):
             subject_missing = 0.5
