@@ -179,3 +179,13 @@ def test_typo_correction_finds_every_corpus_word_one_edit_away():
             assert v.correct(typo) == brute(typo), typo
             corrected += v.correct(typo) is not None
     assert corrected > 300
+
+
+def test_one_standing_for_something_named_before_leans_on_the_conversation():
+    from cimic.conversation import MAYBE, rewrite
+
+    r = rewrite("When was the first one adopted?", ["What is NATO's policy on trafficking?"])
+    assert r.dependence == MAYBE and "policy on trafficking" in r.query
+    assert rewrite("When was the first policy adopted?", ["What is CIMIC?"]).query == (
+        "When was the first policy adopted?"
+    )

@@ -21,6 +21,12 @@ _REFERRING = re.compile(
     r"there|such|same|former|latter|above)\b",
     re.IGNORECASE,
 )
+# "the first one", "the next ones": "one" standing for something named before.
+_PRO_ONE = re.compile(
+    r"\b(?:the|this|that|these|those|first|last|next|latest|other|previous|same|new|old|"
+    r"earlier|later|second|third)\s+(?:\w+\s+)?ones?\b",
+    re.IGNORECASE,
+)
 _CONTINUATION = re.compile(
     r"^\s*(and|or|but|also|so|then|what about|how about|what else|anything else|why not|why)\b",
     re.IGNORECASE,
@@ -47,7 +53,7 @@ class Rewrite:
 def dependence(question: str) -> str:
     """How much the question leans on the conversation, judged from its wording alone."""
     n_content = len(content_words(question))
-    refers = bool(_REFERRING.search(question))
+    refers = bool(_REFERRING.search(question) or _PRO_ONE.search(question))
     if _CONTINUATION.match(question) or n_content == 0:
         return DEPENDENT
     if defined_term(question) and not refers:
