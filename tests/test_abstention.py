@@ -268,3 +268,12 @@ def test_definition_questions_read_their_term():
     vocab = Vocabulary(word_counts={"definition": 3, "gender": 5, "perspective": 4, "exercise": 2})
     assert ("exerc",) in term_aliases("exercise in NATO terms", vocab)
     assert ("gender", "perspect") in term_aliases("defintion of gender perspectiv", vocab)
+
+
+def test_a_question_asking_for_a_document_and_what_names_one():
+    assert at.DOCUMENT in at.expected_types("Which manual explains CIMIC in a deployed HQ?")
+    assert at.DOCUMENT not in at.expected_types("What are the goals of CIMIC?")
+    text = "Allied Joint Doctrine for Civil-Military Cooperation provides commanders (AJP-3.19)."
+    found = [text[s:e] for s, e in at.instances(at.DOCUMENT, text)]
+    assert "Allied Joint Doctrine" in found[0] and any(f.startswith("AJP-3.19") for f in found)
+    assert not at.instances(at.DOCUMENT, "Commanders plan operations with civilians.")

@@ -26,6 +26,11 @@ individual     for "Who is / heads / chairs …?": a personal name after a rank 
                below ("NATO supports Allies"); not a group of people
 named person   for "Who is the current … / Who heads … today?": a personal name after a rank or
                honorific; an office title only restates the office asked about
+document       for "Which manual / document / reference / publication …?" (a ranking boost, not an
+               abstention check): a publication code ("AJP-3.19", "MC 411", "Bi-SC Directive 40-1")
+               or a capitalised title ending in Handbook, Doctrine, Directive, Manual, Policy,
+               Concept, Guide, Strategy, Publication, Framework, Template, Plan, Course,
+               Convention, Resolution or Agreement
 person         for other "who" questions ("Who are …", "Who might …"): an individual as above,
                or a named group of people ("women and girls", "personnel")
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
@@ -59,8 +64,9 @@ FUTURE_DATE = "future date"
 CITY = "city"
 INDIVIDUAL = "individual"
 NAMED = "named person"
+DOCUMENT = "document"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
-TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED)
+TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -71,6 +77,7 @@ TYPE_NOUN = {
     PERSON: "person or group of people",
     INDIVIDUAL: "name of a person or office holder",
     NAMED: "name of the person who holds it now",
+    DOCUMENT: "document",
     PLACE: "place",
     CITY: "city or town",
     COUNTRIES: "country names",
@@ -127,6 +134,17 @@ _Q_ORGANISATIONS = re.compile(
 _Q_PRESENT = re.compile(
     r"\b(?:current|currently|now|today|nowadays|at present|presently)\b(?!['’]s)", re.IGNORECASE
 )
+_Q_DOCUMENT = re.compile(
+    r"^\s*(?:and\s+)?(?:what|which)\s+(?:\w+\s+)?(?:document|documents|manual|manuals|handbook|"
+    r"reference|publication|directive|doctrine|paper|text|guide|guidance|instruction|standard)\b",
+    re.IGNORECASE,
+)
+_DOCUMENT = re.compile(
+    r"\b(?:AJP|AAP|ATP|AJMedP|MC|STANAG|AD|ACO|ACT|Bi-SC)[\s-]?(?:Directive\s)?\d[\w.\-/]*|"
+    r"\b(?:[A-Z][\w'’-]+\s+(?:(?:of|for|on|to|and|the|in)\s+)*){1,8}"
+    r"(?:Handbook|Doctrine|Directive|Manual|Policy|Concept|Guide|Strategy|Publication|Framework|"
+    r"Template|Plan|Course|Convention|Resolution|Agreement)\b"
+)
 _Q_REASON = re.compile(r"^\s*(?:and\s+|so\s+)?why\b|\bfor what reason\b", re.IGNORECASE)
 _Q_PROCEDURE = re.compile(
     r"^\s*(?:and\s+)?how (?:do|can|should|would|does) (?:i|we|you|one|my|our|a|an)\b|"
@@ -166,6 +184,8 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(ORGANISATIONS)
     if _Q_REASON.search(question):
         out.add(REASON)
+    if _Q_DOCUMENT.search(question):
+        out.add(DOCUMENT)
     if _Q_PROCEDURE.search(question):
         out.add(PROCEDURE)
     if definition:
@@ -498,6 +518,8 @@ def instances(kind: str, text: str) -> list[tuple[int, int]]:
         ]
     if kind == PERSON:
         return _spans(_PERSON, text)
+    if kind == DOCUMENT:
+        return _spans(_DOCUMENT, text)
     if kind == NAMED:
         return _spans(_NAMED, text)
     if kind == INDIVIDUAL:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import answer_types as at
 from .fusion import rank, reciprocal_rank_fusion, weighted_scores
 from .lexical import _term, best_rows, content_words, terms, words
 from .questions import Question, is_enumeration, lead_in, read_question
@@ -26,13 +27,12 @@ SENTENCE_MIX = 0.75  # dense score: share given to the best-matching sentence of
 NEIGHBOURS = 5  # lexical side: per question word, this many nearest corpus words are also searched
 NEIGHBOUR_COSINE = 0.5  # ... when their word vectors are at least this close
 NEIGHBOUR_WEIGHT = 0.5  # ... with this share of a question word's BM25 weight
-MAX_EMBEDDED_WORDS = (
-    3  # question words unknown to the corpus embedded per question, besides its verb/head
-)
+MAX_EMBEDDED_WORDS = 3  # unknown question words embedded per question, besides its verb and head
 _BLOCK = 8_192  # sentence vectors compared per block (float16 on disk, float32 here: 12 MB)
 DEFINITION_BOOST = 0.3  # "What is X?": the entry defining X, as a share of the top fused score
 LIST_BOOST = 0.1  # "What are the seven …?": passages that enumerate
 LIST_LEAD_IN = 3.0  # ... scaled by the share of the question's terms their lead-in names
+DOCUMENT_BOOST = 0.2  # "Which manual …?": passages that name a publication (answer_types.DOCUMENT)
 _QUALIFIED = re.compile(
     r"\s+(?:in|within|according to|for|under|inside)\s+(?:the\s+)?(?:NATO|Alliance)\b.*$"
 )
@@ -198,7 +198,8 @@ def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, fl
     out: dict[int, float] = {}
     aliases = term_aliases(question.term, data.vocabulary) if question.term else []
     wants_list = question.wants_list
-    if not aliases and not wants_list:
+    doc_boost = DOCUMENT_BOOST if at.DOCUMENT in question.types else 0.0
+    if not aliases and not wants_list and not doc_boost:
         return out
     own = set(terms(question.text))
     table = data.chunks
@@ -207,6 +208,8 @@ def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, fl
         section = table.string(row, "section")
         kind = table.string(row, "kind") or "paragraph"
         extra = DEFINITION_BOOST if aliases and _defines(text, section, kind, aliases) else 0.0
+        if doc_boost and at.instances(at.DOCUMENT, text):
+            extra += doc_boost
         if wants_list and is_enumeration(text):
             # An enumeration lists what its lead-in names: the more of the question it names, the more
             # it is the list asked for ("seven baseline requirements … include:" over "three core
