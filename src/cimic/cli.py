@@ -281,7 +281,7 @@ def _cmd_eval(args) -> int:
     )
     shown = HELD_OUT if HELD_OUT in report else "all"
     print(f"\n{shown} half by kind:" if shown == HELD_OUT else "\nby kind:")
-    print(format_figures(report[shown]))
+    print(format_figures(report[shown], where="of the held-out half" if shown == HELD_OUT else ""))
     return 0
 
 

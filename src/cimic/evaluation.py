@@ -210,13 +210,13 @@ def format_table(named_blocks: list[tuple[str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def format_figures(f: dict, misses: bool = True) -> str:
-    """Readable table of one set's figures, by kind, and its misses."""
+def format_figures(f: dict, misses: bool = True, where: str = "") -> str:
+    """Readable table of one set's figures, by kind, and its misses (`where`: which set)."""
     rows = [(name, f[name]) for name in ("all", "answerable", "out_of_scope")]
     rows += [(f"  {kind}", b) for kind, b in f["by_kind"].items()]
     lines = [format_table(rows)]
     if misses:
-        lines += ["", f"misses ({len(f['misses'])}):"]
+        lines += ["", f"misses{' ' + where if where else ''} ({len(f['misses'])}):"]
         for m in f["misses"]:
             why = (
                 "answered"
