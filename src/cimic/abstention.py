@@ -395,8 +395,7 @@ def gather_evidence(
             )
 
     focus_words = [w for w in question.focus if len(w) > 1]
-    head_word = at.head_word(question.text)
-    verb = at.predicate(question.text)
+    head_word, verb = question.head, question.verb
     if verb and verb not in data.vocabulary.word_counts:  # "defned" -> "defined"
         verb = data.vocabulary.correct(verb) or verb
         verb = None if at.is_form_verb(verb) else verb
@@ -419,9 +418,10 @@ def gather_evidence(
     # Answer types: an instance near the question's most specific words, in one of the top passages,
     # that says something the question does not already say.
     literal = {w for w in focus_words if cov[w] >= 1.0}
-    by_specificity = [_term(w) for w in sorted(literal, key=lambda w: -spec[w])]
+    # Anchors: the question's most specific words that the top passages hold literally.
+    anchor_stems = {_term(w) for w in sorted(literal, key=lambda w: -spec[w])[:ANCHORS]}
     known = frozenset(terms(question.text))
-    counted = at.counted_words(question.text)
+    counted = question.counted
 
     def found(kind: str) -> bool:
         for row in rows:
@@ -429,9 +429,6 @@ def gather_evidence(
             spans = at.novel(at.instances(kind, text), text, known)
             if kind == at.COUNT and counted:
                 spans = [sp for sp in spans if _counts_same(data, qw, counted, text[sp[0] : sp[1]])]
-            # Anchors: the most specific of the question's words that this passage holds. A passage
-            # holding none of them (a paraphrase's answer) is judged by its instances alone.
-            anchor_stems = set(by_specificity[:ANCHORS])
             anchors = _anchors(text, anchor_stems)
             # A passage naming none of the question's most specific words grounds an answer only
             # when it is as close in meaning as the best one (a paraphrase's answer).

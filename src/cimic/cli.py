@@ -72,31 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "serve", help="start the server: chat UI, REST (/api/v1), OpenAI-compatible (/v1)"
     )
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=7860)
-    s.add_argument(
-        "--feedback",
-        default=os.environ.get("CIMIC_FEEDBACK", "feedback.jsonl"),
-        help="JSONL file that thumbs up/down are appended to",
-    )
-    s.add_argument(
-        "--auth-file",
-        default=os.environ.get("CIMIC_AUTH_FILE"),
-        help="require a login: a file of user:password lines (or set CIMIC_AUTH)",
-    )
-    s.add_argument(
-        "--admin-file",
-        default=os.environ.get("CIMIC_ADMIN_FILE"),
-        help="admins who may add and remove documents: user:password lines (or set CIMIC_ADMIN)",
-    )
-    s.add_argument(
-        "--audit-log",
-        default=os.environ.get("CIMIC_AUDIT_LOG", "audit.jsonl"),
-        help="JSONL file that every document change is appended to",
-    )
-    s.add_argument(
-        "--mcp", action="store_true", help="also serve the ask tool over MCP (needs .[mcp])"
-    )
+    from .serve import add_server_options  # one definition for app.py and `cimic serve`
+
+    add_server_options(s)
     return p
 
 
@@ -316,26 +294,9 @@ def _cmd_status(args) -> int:
 
 
 def _cmd_serve(args) -> int:
-    from .serve import main as serve
+    from .serve import run
 
-    argv = [
-        "--corpus",
-        args.corpus,
-        "--index",
-        args.index,
-        "--model",
-        args.model,
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--feedback",
-        args.feedback,
-    ]
-    argv += ["--auth-file", args.auth_file] if args.auth_file else []
-    argv += ["--admin-file", args.admin_file] if args.admin_file else []
-    argv += ["--audit-log", args.audit_log]
-    serve(argv + (["--mcp"] if args.mcp else []))
+    run(args)
     return 0
 
 

@@ -145,15 +145,27 @@ class Question:
     wants_list: bool
     types: frozenset  # answer types (see answer_types)
     focus: tuple[str, ...]  # content words in question order, lower-cased, form words left out
+    head: str | None = None  # the noun it asks for: "What *salary* …" (answer_types.head_word)
+    verb: str | None = None  # the verb it asks about: "Who *chairs* …" (answer_types.predicate)
+    counted: tuple[str, ...] = ()  # what "How many …" counts (answer_types.counted_words)
 
 
 def read_question(query: str) -> Question:
     """Parse a standalone query once; later stages read the result instead of the text."""
-    from .answer_types import expected_types
+    from . import answer_types as at
     from .lexical import content_words
 
     term = defined_term(query)
     wants_list = asks_enumeration(query)
-    types = expected_types(query, definition=term is not None, wants_list=wants_list)
+    types = at.expected_types(query, definition=term is not None, wants_list=wants_list)
     focus = tuple(dict.fromkeys(w for w in content_words(query) if w not in _FORM_WORDS))
-    return Question(query, term, wants_list, types, focus)
+    return Question(
+        query,
+        term,
+        wants_list,
+        types,
+        focus,
+        at.head_word(query),
+        at.predicate(query),
+        at.counted_words(query),
+    )

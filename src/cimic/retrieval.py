@@ -61,14 +61,11 @@ def words_to_embed(data: IndexData, question: Question) -> list[str]:
     """The question's words the corpus lacks that are worth a vector: the longest few content
     words (to find their corpus neighbours), and its verb, head noun and counted words (which the
     abstention evidence compares with the passages' words)."""
-    from . import answer_types as at
-
     if data.word_vectors is None or not data.word_vectors.size:
         return []
     qwords = [w for w in dict.fromkeys(content_words(question.text)) if len(w) > 2 and w.isalpha()]
     unknown = sorted((w for w in qwords if w not in data.word_index), key=lambda w: -len(w))
-    text = question.text
-    asked = [at.predicate(text), at.head_word(text), *at.counted_words(text)]
+    asked = [question.verb, question.head, *question.counted]
     extra = [w for w in asked if w and w not in data.word_index]
     return list(dict.fromkeys(unknown[:MAX_EMBEDDED_WORDS] + extra))
 

@@ -112,6 +112,10 @@ class Passage:
         """The highlighted sentences as strings."""
         return [self.text[s:e] for s, e in self.highlights]
 
+    def key_text(self) -> str:
+        """The highlighted sentences on one line (whitespace folded): an answer's key sentence."""
+        return " ".join(" ".join(h.split()) for h in self.highlighted())
+
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field."""
         return {

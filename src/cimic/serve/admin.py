@@ -172,6 +172,8 @@ class DocumentManager:
                     f"The rebuild failed ({exc}); the last good index keeps serving.",
                     None,
                 )
+            # Written before the job shows its end, so whoever sees the end finds it in the log.
+            self.audit(user, "rebuild", "", None, result=state, message=message)
             with self._lock:
                 self.job = Job(state, message, self.job.started, time.time(), gen)
                 again, self._pending = self._pending, False
@@ -179,7 +181,6 @@ class DocumentManager:
                     self.job = Job(
                         "running", "Rebuilding the index again for later changes…", time.time()
                     )
-            self.audit(user, "rebuild", "", None, result=state, message=message)
             if not again:
                 return
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from fastapi import Request
 
 
-def load_auth(path: str | None) -> list[tuple[str, str]] | None:
-    """user:password pairs from a file (one a line) or CIMIC_AUTH; never from the command line."""
-    raw = Path(path).read_text(encoding="utf-8") if path else os.environ.get("CIMIC_AUTH", "")
+def _credentials(path: str | None, env: str, who: str) -> list[tuple[str, str]]:
+    """user:password lines (commas also separate) from a file, else from the variable `env`."""
+    raw = Path(path).read_text(encoding="utf-8") if path else os.environ.get(env, "")
     pairs = []
     for line in raw.replace(",", "\n").splitlines():
         line = line.strip()
@@ -22,24 +22,19 @@ def load_auth(path: str | None) -> list[tuple[str, str]] | None:
             continue
         user, sep, password = line.partition(":")
         if not sep or not user or not password:
-            raise ValueError("each credential must be written user:password")
+            raise ValueError(f"each {who} must be written user:password")
         pairs.append((user, password))
-    return pairs or None
+    return pairs
+
+
+def load_auth(path: str | None) -> list[tuple[str, str]] | None:
+    """user:password pairs from a file (one a line) or CIMIC_AUTH; never from the command line."""
+    return _credentials(path, "CIMIC_AUTH", "credential") or None
 
 
 def load_admins(path: str | None) -> dict[str, str]:
     """Admins from --admin-file (user:password lines) or CIMIC_ADMIN; none: admin features do not exist."""
-    raw = Path(path).read_text(encoding="utf-8") if path else os.environ.get("CIMIC_ADMIN", "")
-    admins: dict[str, str] = {}
-    for line in raw.replace(",", "\n").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        user, sep, password = line.partition(":")
-        if not sep or not user or not password:
-            raise ValueError("each admin must be written user:password")
-        admins[user] = password
-    return admins
+    return dict(_credentials(path, "CIMIC_ADMIN", "admin"))
 
 
 def _basic(request: Request) -> tuple[str, str] | None:

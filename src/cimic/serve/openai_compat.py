@@ -82,8 +82,7 @@ def markdown(answer: Answer) -> str:
             lines += ["**Weak matches**, which may not answer the question:", ""]
         shown = answer.weak_matches
     else:
-        top = answer.passages[0]
-        key = " ".join(" ".join(top.text[s:e].split()) for s, e in top.highlights)
+        key = answer.passages[0].key_text()
         lines += [f"**{key}** [1]" if key else "[1]", ""]
         shown = answer.passages
     for n, p in enumerate(shown, start=1):

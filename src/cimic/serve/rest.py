@@ -174,7 +174,7 @@ def router(assistant: Assistant, client_auth) -> APIRouter:
         return {**_summary(assistant, d), "text": d.text, "page_starts": list(d.page_starts)}
 
     @api.get("/status", summary="The served index", response_model=Status)
-    def status(request: Request) -> dict[str, Any]:
+    def status() -> dict[str, Any]:
         """The generation served, when it was built, with which model, and whether corpus/ changed."""
         m = assistant.manifest
         return {

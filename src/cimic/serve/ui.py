@@ -167,8 +167,7 @@ def render(answer: Answer) -> str:
             )
             out += [citation(n, p, weak=True) for n, p in enumerate(answer.weak_matches, 1)]
         return "\n".join(out)
-    top = answer.passages[0]
-    key = " ".join(" ".join(top.text[s:e].split()) for s, e in top.highlights)
+    key = answer.passages[0].key_text()
     out.append(f'<p class="key-answer"><mark>{html.escape(key)}</mark> [1]</p>')
     out += [citation(n, p) for n, p in enumerate(answer.passages, 1)]
     return "\n".join(out)
