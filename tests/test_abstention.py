@@ -255,6 +255,10 @@ def test_what_else_says_what_a_term_is():
     alias = [tuple(terms("Digital CIMIC Handbook"))]
     assert not describes(body, alias)
     assert describes(body, alias, heading="Stay Ahead with the Digital CIMIC Handbook")
+    # A sentence introducing a name says what it names.
+    domestic = "We have proposed the term Domestic CIMIC to define civil factor integration."
+    assert describes(domestic, [tuple(terms("Domestic CIMIC"))])
+    assert describes("a force known as the Joint Team.", [tuple(terms("Joint Team"))])
     # A list is no apposition; a bare mention is no description.
     assert not describes("UN Women, the Red Cross and others met.", [tuple(terms("UN Women"))])
 
@@ -268,6 +272,12 @@ def test_definition_questions_read_their_term():
     vocab = Vocabulary(word_counts={"definition": 3, "gender": 5, "perspective": 4, "exercise": 2})
     assert ("exerc",) in term_aliases("exercise in NATO terms", vocab)
     assert ("gender", "perspect") in term_aliases("defintion of gender perspectiv", vocab)
+    # An acronym inside a longer term is read in place: a CIMIC liaison officer is not CIMIC.
+    vocab = Vocabulary(acronyms={"CIMIC": "Civil-military Cooperation"}, word_counts={"cimic": 3})
+    aliases = term_aliases("CIMIC liaison officer", vocab)
+    assert ("civil", "militari", "cooper", "liaison", "offic") in aliases
+    assert ("civil", "militari", "cooper") not in aliases
+    assert ("cimic", "center") in term_aliases("Civil-military Cooperation centre", vocab)
 
 
 def test_a_question_asking_for_a_document_and_what_names_one():

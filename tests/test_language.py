@@ -18,6 +18,9 @@ from cimic.vocabulary import Vocabulary, _one_edit, learn_acronyms
         ("What is meant by host nation support?", "host nation support"),
         ("How is deconfliction defined?", "deconfliction"),
         ("What is the definition of resilience?", "resilience"),
+        ("What does the term quick impact project mean?", "quick impact project"),
+        ("What does the acronym SOP stand for?", "SOP"),
+        ("What is the term for a field kitchen?", "term for a field kitchen"),
         ("Why do armies train?", None),
         (
             "What is the role of the battalion commander in planning the winter exercise at the base?",

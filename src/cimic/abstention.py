@@ -306,6 +306,9 @@ _DESCRIBING = frozenset(
         "encompasses",
     ]
 )
+# "the term X", "called X": a sentence that introduces a name says what it names
+_INTRODUCING = [[w] for w in ("term", "termed", "called", "named", "dubbed", "labelled", "labeled")]
+_ARTICLES = frozenset(("the", "a", "an", "“", '"'))
 DESCRIBE_WITHIN = 6  # words from the term to its verb ("… concept within NATO represents")
 _GLOSSED = re.compile(r"[A-Z][\w’'-]*(?:\s+[\w’'-]+){1,8}\s+\(([^()]{1,40})\)")
 _WORD_OR_COMMA = re.compile(r"[^\W_]+|[,:]")
@@ -354,7 +357,13 @@ def describes(
             for j in range(len(stems) - n + 1):
                 if tuple(stems[j : j + n]) != alias:
                     continue
-                end = content[j + n - 1][0]
+                start, end = content[j][0], content[j + n - 1][0]
+                before = [w for w in raw[max(0, start - 3) : start] if w not in _ARTICLES]
+                if before[-1:] in _INTRODUCING or before[-2:] in (
+                    ["known", "as"],
+                    ["referred", "to"],
+                ):
+                    return True  # "proposed the term Domestic CIMIC to define …", "known as X"
                 after = [w for w in raw[end + 1 : end + 1 + DESCRIBE_WITHIN] if w not in ",:"]
                 if any(w in _DESCRIBING for w in after) or raw[end + 1 : end + 2] == [":"]:
                     return True  # "X is …", "X refers to …", "Cyber Operation: “Actions in …”"

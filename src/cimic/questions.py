@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ARTICLE = r"(?:an?\s+|the\s+)?"
+# "What does the term X mean?", "What does the acronym CMI stand for?": the word naming X is not X.
+_ARTICLE = (
+    r"(?:an?\s+|the\s+)?(?:(?:term|word|phrase|expression|acronym|abbreviation)\s+"
+    r"(?!(?:for|of|used)\b))?"
+)
 _DEFINITION = [  # most specific first
     re.compile(rf"^what\s+is\s+meant\s+by\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
     re.compile(

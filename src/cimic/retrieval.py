@@ -168,7 +168,7 @@ def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for form in forms:
         out.append(tuple(terms(form)))
-        out.append(tuple(vocabulary.expand(form)))  # the other form of an acronym pair
+        out.append(vocabulary.swapped(form))  # the other form of an acronym pair, in place
     return [a for a in dict.fromkeys(out) if a]
 
 

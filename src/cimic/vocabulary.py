@@ -134,6 +134,33 @@ class Vocabulary:
                     extra += terms(fixed)
         return [t for t in dict.fromkeys(extra) if t not in qterms]
 
+    def swapped(self, text: str) -> tuple[str, ...]:
+        """The index terms of text with each acronym pair's other form in place, the rest kept.
+
+        "CIMIC liaison officer" -> civil military cooperation liaison officer; "civil-military
+        cooperation centre" -> cimic centre. Empty when text names no pair.
+        """
+        out: list[str] = []
+        changed = False
+        own = set(terms(text))
+        for token in re.findall(r"[A-Za-z][\w\-]*|[^A-Za-z]+", text):
+            long = self._by_short.get(token.lower())
+            if long and (token.isupper() or any(c.isupper() for c in token[1:])):
+                if not set(terms(long)) <= own:  # "… interaction (CMI)" already gives both
+                    out += terms(long)
+                    changed = True
+            else:
+                out += terms(token)
+        if not changed:
+            for long_terms, short in sorted(self._by_long.items(), key=lambda kv: -len(kv[0])):
+                n = len(long_terms)
+                for i in range(len(out) - n + 1):
+                    if n and tuple(out[i : i + n]) == long_terms:
+                        out[i : i + n] = terms(short)
+                        changed = True
+                        break
+        return tuple(out) if changed else ()
+
     def to_dict(self) -> dict:
         """JSON-ready form for the index."""
         return {
