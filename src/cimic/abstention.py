@@ -26,8 +26,9 @@ the top passages are about gender advisors. So the evidence has several named pa
 
 A logistic regression over these features (weights kept on their expected side of zero), fitted on the tuning half of eval/questions.jsonl by
 eval/fit_abstention.py, turns them into the probability that the passages answer the question; below
-the fitted threshold, or with agreement below that of every answerable tuning question (the
-floor), the assistant abstains and says, from the same evidence, what is missing.
+the fitted threshold, or with a best cosine far below that of every answerable tuning question (the
+floor: a question from another field, whatever common words it shares with the passages), the
+assistant abstains and says, from the same evidence, what is missing.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ class AbstentionModel:
     coef: tuple[float, ...] = (0.0,) * len(FEATURES)
     intercept: float = 0.0
     threshold: float = 0.5  # abstain when the probability of an answer is below this
-    floor: float = 0.0  # and when agreement is below every answerable tuning question's
+    floor: float = 0.0  # and when the best cosine is far below every answerable tuning question's
     fitted_on: str = "not fitted"
 
     def probability(self, ev: Evidence) -> float:
@@ -149,7 +150,7 @@ class AbstentionModel:
 
     def abstains(self, ev: Evidence) -> bool:
         """Whether to abstain on this evidence."""
-        return ev.agreement < self.floor or self.probability(ev) < self.threshold
+        return ev.dense < self.floor or self.probability(ev) < self.threshold
 
     def contributions(self, ev: Evidence) -> dict[str, float]:
         """Each feature's share of the logit (positive: towards answering)."""
@@ -519,6 +520,6 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
         )
     if ev.subject_missing:
         return "The documents do not define or name this term."
-    if ev.agreement < model.floor:
-        return "The documents hold nothing close to this question, in meaning or in wording."
+    if ev.dense < model.floor:
+        return "The documents hold nothing close to this question in meaning."
     return "The documents hold no passage close enough to this question to answer it."

@@ -233,7 +233,7 @@ def _cmd_eval(args) -> int:
         print(f"  {f:<16} weight {c:+.3f} per sd (mean {m:.3f}, sd {s:.3f})")
     print(
         f"  intercept {model.intercept:+.3f}; abstain below probability {model.threshold:.3f} "
-        f"or below agreement {model.floor:.3f}"
+        f"or below best cosine {model.floor:.3f}"
     )
     blocks = [("all", report["all"]["all"])]
     blocks += [(h, report[h]["all"]) for h in (TUNING, HELD_OUT) if h in report]

@@ -143,11 +143,11 @@ def fit_outcomes(
 ) -> AbstentionModel:
     """fit_abstention over evaluation outcomes (their evidence and whether they are answerable).
 
-    The floor is FLOOR_SHARE of the lowest agreement of an answerable question in the fitting set:
+    The floor is FLOOR_SHARE of the lowest best cosine of an answerable question in the fitting set:
     far below anything answerable that was seen, where only questions from other fields lie.
     """
     X = np.vstack([o.evidence.vector() for o in outcomes])
     y = [int(o.answerable) for o in outcomes]
     model = fit_abstention(X, y, fitted_on or f"{len(outcomes)} questions", budget)
-    floor = min((o.evidence.agreement for o in outcomes if o.answerable), default=0.0)
+    floor = min((o.evidence.dense for o in outcomes if o.answerable), default=0.0)
     return replace(model, floor=round(float(FLOOR_SHARE * floor), 6))
