@@ -17,7 +17,7 @@ the top passages are about gender advisors. So the evidence has several named pa
 - ``type_missing``: the share of the answer types the question needs (a number, an amount of money,
   a date, a person, a place, countries …; see answer_types) of which no top passage holds an
   instance near the question's focus (within NEAR_CHARS of one of its two most specific words; a
-  passage holding neither counts only when it is as close in meaning as the best passage);
+  passage lacking either counts only when it is as close in meaning as the best passage);
 - ``subject_missing``: a "What is X?" question whose X no top passage defines (0.5) or even names (1).
 - ``predicate``: how well the top passages cover the verb the question asks about ("Who *chairs* …",
   "Why was … *criticised*?", "How do I *apply* …"; see answer_types.predicate), literally or by a
@@ -440,9 +440,11 @@ def gather_evidence(
             if kind == at.COUNT and counted:
                 spans = [sp for sp in spans if _counts_same(data, qw, counted, text[sp[0] : sp[1]])]
             anchors = _anchors(text, anchor_stems)
-            # A passage naming none of the question's most specific words grounds an answer only
-            # when it is as close in meaning as the best one (a paraphrase's answer).
-            if anchor_stems and not anchors and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
+            # A passage that lacks one of the question's two most specific words ("Which countries
+            # host NATO Centres of Excellence?" over a passage on host nations) grounds an answer
+            # only when it is as close in meaning as the best one (a paraphrase's answer).
+            named = {_term(text[s:e].lower()) for s, e in anchors}
+            if named != anchor_stems and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
                 continue
             if kind == at.LIST and head_word:
                 # "What are the phases of X?": the list, or the words that lead into it, name phases.
