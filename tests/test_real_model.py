@@ -126,9 +126,44 @@ def test_onnx_query_encoder_is_used_and_agrees(real_assistant):
     words = ["salary", "headcount", "wargamming", "Ukraine", "x", "word " * 400]
     together = enc._onnx.encode_many(words)
     assert np.abs(together - np.vstack([enc._onnx.encode(w) for w in words])).max() < 1e-5
+    # Common English words come from the lexicon made with the export (float16: within 2e-3);
+    # the others from one run, then the cache.
+    lexicon = enc._onnx.lexicon
+    assert lexicon is not None and len(lexicon) == onnx_query.LEXICON_WORDS
+    assert lexicon.get("salary") is not None and lexicon.get("headcount") is None
     enc._cache.clear()
-    assert np.abs(enc.embed_queries(words[:3]) - together[:3]).max() < 1e-5
-    assert all(enc._cache.get(w) is not None for w in words[:3])
+    runs = []
+    many = enc._onnx.encode_many
+    enc._onnx.encode_many = lambda texts: runs.append(list(texts)) or many(texts)
+    try:
+        assert np.abs(enc.embed_queries(words[:3]) - together[:3]).max() < 2e-3
+        assert runs == [["headcount", "wargamming"]]
+        assert enc._cache.get("headcount") is not None and enc._cache.get("salary") is None
+        runs.clear()
+        enc.embed_queries(["salary", "budget"])  # all in the lexicon: no encoder run
+        assert runs == []
+    finally:
+        enc._onnx.encode_many = many
+
+
+def test_damaged_lexicon_is_reported_and_not_used(tmp_path, real_assistant, caplog):
+    from cimic import onnx_query
+    from cimic.embedding import OnnxQueryEncoder, load_encoder
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    index = tmp_path / "index"
+    shutil.copytree(real_assistant.index_dir, index)
+    npy = next((index / "onnx").glob("*.lexicon.npy"))
+    data = bytearray(npy.read_bytes())
+    data[-100] ^= 0xFF
+    npy.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="cimic"):
+        enc = load_encoder(index_dir=index)
+    assert isinstance(enc, OnnxQueryEncoder) and enc._onnx.lexicon is None
+    assert "lexicon" in caplog.text and "fails its checksum" in caplog.text
+    vec = enc.embed_queries(["salary"])[0]  # embedded by a run instead
+    assert float(vec @ enc._onnx.encode("salary")) > 0.9999
 
 
 def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path):

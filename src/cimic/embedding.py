@@ -88,8 +88,11 @@ def packaged_model_path() -> Path:
 
 
 def _cached_many(cache: QueryCache, onnx, texts: Sequence[str]) -> np.ndarray:
-    """Vectors of texts: cached ones from the cache, the rest in one ONNX Runtime run."""
-    out = [cache.get(t) for t in texts]
+    """Vectors of texts: words from the export's lexicon, cached ones from the cache, the rest in
+    one ONNX Runtime run."""
+    lexicon = getattr(onnx, "lexicon", None)
+    out = [lexicon.get(t) if lexicon is not None else None for t in texts]
+    out = [v if v is not None else cache.get(t) for v, t in zip(out, texts, strict=True)]
     todo = [j for j, v in enumerate(out) if v is None]
     if todo:
         for j, vec in zip(todo, onnx.encode_many([texts[j] for j in todo]), strict=True):
@@ -335,6 +338,7 @@ class OnnxQueryEncoder(Encoder):
         from . import onnx_query
 
         if onnx_query.exported(index_dir, self.fingerprint()):
+            onnx_query.ensure_lexicon(index_dir, self.fingerprint())
             return True
         return self.full().export_onnx(index_dir)
 
