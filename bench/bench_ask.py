@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -95,17 +96,26 @@ def main() -> None:
         texts = [c.embed_text for c in chunks] + [
             c.text[s:e] for c in chunks for s, e in sentence_spans(c.text)
         ]
+        # A new index directory first gets the query encoder's ONNX export and word lexicon, once
+        # per model; timed apart, then given to each measured build so that it times the build.
+        t0 = time.perf_counter()
+        build_index(Path(args.corpus), Path(tmp) / "first", encoder)
+        first = time.perf_counter() - t0
         builds, encodes = [], []
         for n in range(3):
             t0 = time.perf_counter()
             bare.encode(texts, batch_size=64, normalize_embeddings=True)
             encodes.append(time.perf_counter() - t0)
+            shutil.copytree(Path(tmp) / "first" / "onnx", Path(tmp) / f"full{n}" / "onnx")
             t0 = time.perf_counter()
             build_index(Path(args.corpus), Path(tmp) / f"full{n}", encoder)
             builds.append(time.perf_counter() - t0)
         b, e = statistics.median(builds), statistics.median(encodes)
         print(
             f"\n2. full index build of {len(corpus.documents)} documents, {len(chunks)} chunks, {len(texts)} texts (median of 3)"
+        )
+        print(
+            f"   first build in a new index directory, with the one-time ONNX export and word lexicon: {first:.2f} s"
         )
         print(f"   cimic build        {b:7.2f} s  ({len(texts) / b:6.1f} texts/s)")
         print(f"   bare model encode  {e:7.2f} s  ({len(texts) / e:6.1f} texts/s)")
