@@ -278,6 +278,27 @@ def test_definition_questions_read_their_term():
     assert ("civil", "militari", "cooper", "liaison", "offic") in aliases
     assert ("civil", "militari", "cooper") not in aliases
     assert ("cimic", "center") in term_aliases("Civil-military Cooperation centre", vocab)
+    # An acronym the corpus lacks is a name, not a misspelling of a corpus word ("OPLAN" -> "plan").
+    vocab = Vocabulary(word_counts={"plan": 9, "requirements": 3})
+    assert term_aliases("OPLAN", vocab) == [("oplan",)]
+    assert ("requir",) in term_aliases("requirments", vocab)
+    assert "plan" not in vocab.expand("What does OPLAN stand for?")
+
+
+def test_what_a_question_asks_for_leaves_out_its_form_words():
+    from cimic.questions import read_question
+    from cimic.retrieval import defines
+    from cimic.types import Chunk
+
+    q = read_question("Which countries' deployments were used as examples in the session?")
+    assert "were" not in q.focus and "used" in q.focus
+    assert read_question("What is the definition of gender equality?").head is None
+    assert read_question("What are the phases of the exercise?").head == "phases"
+    # A glossary entry without a label line opens with its term in capitals.
+    text = "Gender Equality supports women’s meaningful participation in peace processes."
+    entry = Chunk("g.txt", 0, len(text), text, "Gender Equality supports women’s …", "glossary")
+    assert defines(entry, [("gender", "equal")])
+    assert not defines(entry, [("gender",)])
 
 
 def test_a_question_asking_for_a_document_and_what_names_one():

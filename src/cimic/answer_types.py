@@ -363,11 +363,15 @@ _HEAD = [
 ]
 
 
+# Nouns that name the question's form, not what it asks for ("What is the definition of X?").
+_NOT_HEADS = frozenset(["definition", "meaning", "term", "acronym", "abbreviation", "name"])
+
+
 def head_word(question: str) -> str | None:
     """The noun a question asks for: "What salary …" -> salary, "What are the phases of …" -> phases."""
     for pattern in _HEAD:
         m = pattern.search(question)
-        if m:
+        if m and m.group(1).lower() not in _NOT_HEADS:
             return m.group(1).lower()
     return None
 

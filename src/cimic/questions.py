@@ -136,6 +136,28 @@ _FORM_WORDS = frozenset(
         "name",
         "list",
         "main",
+        "acronym",
+        "abbreviation",
+        "stand",
+        # auxiliaries: "Which countries' deployments *were* used …" asks nothing of "were"
+        "were",
+        "be",
+        "been",
+        "being",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "may",
+        "might",
+        "must",
+        "shall",
     ]
 )
 

@@ -14,7 +14,7 @@ from .lexical import _term, best_rows, content_words, terms, words
 from .questions import Question, is_enumeration, lead_in, read_question
 from .store import IndexData
 from .types import Chunk
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, is_acronym
 
 FUSION_METHODS = ("weighted", "rrf", "dense", "lexical")  # the last two: one side alone, to measure
 DEPTH = 50  # rows each side contributes to fusion
@@ -152,12 +152,19 @@ def neighbour_terms(data: IndexData, query: str, words: QuestionWords) -> tuple[
     return tuple(t for t in dict.fromkeys(out) if t not in own)
 
 
+_WORD = re.compile(r"[^\W_]+")
+_TITLE = re.compile(r"(?:[A-Z][\w’'-]*\s+){1,5}[A-Z][\w’'-]*(?=\s+[a-z(])")
+
+
 def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
     """Index-term forms of a term: itself, its parts "X (Y)", and its acronym pair."""
     forms = [term, *re.findall(r"\(([^)]+)\)", term), re.sub(r"\s*\([^)]*\)", "", term)]
     # A misspelt term ("basline requirments") is also read with each unknown word corrected
     # ("defintion of gender perspectiv" -> "gender perspective").
-    fixed = " ".join(vocabulary.correct(w) or w for w in words(term))
+    fixed = " ".join(
+        w.lower() if is_acronym(w) else vocabulary.correct(w.lower()) or w.lower()
+        for w in _WORD.findall(term)
+    )
     fixed = re.sub(r"^(?:the\s+)?(?:definition|meaning)\s+of\s+(?:the\s+|an?\s+)?", "", fixed)
     if fixed != " ".join(words(term)):
         forms.append(fixed)
@@ -181,6 +188,11 @@ def _defines(text: str, section: str | None, kind: str, aliases: list[tuple[str,
     if kind == "glossary":
         heading = set(terms(section or ""))
         if any(len(set(a) ^ heading) <= 1 for a in aliases):
+            return True
+        # An entry without a label line opens with its term in capitals ("Gender Equality
+        # supports …"): two or more capitalised words, then the entry's own words.
+        title = _TITLE.match(text.lstrip('“"- '))
+        if title and tuple(terms(title.group(0))) in aliases:
             return True
     first = re.split(r"(?<=[.!?])\s", text.lstrip('“"- '), maxsplit=1)[0]
     head = tuple(terms(" ".join(first.split()[:12])))

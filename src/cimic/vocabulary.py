@@ -75,6 +75,11 @@ def _edits(word: str, letters: str) -> set[str]:
     return out
 
 
+def is_acronym(token: str) -> bool:
+    """Whether a word as written is an acronym ("OPLAN", "NCGP"): a name, never a misspelling."""
+    return len(token) >= 2 and token.isupper()
+
+
 @dataclass
 class Vocabulary:
     """Acronym pairs and word counts of one index, with the look-ups a query needs."""
@@ -127,8 +132,9 @@ class Vocabulary:
                 tuple(qterms[i : i + n]) == long_terms for i in range(len(qterms) - n + 1)
             ):
                 extra += terms(short)
+        acronyms = {t.lower() for t in re.findall(r"[^\W_]+", query) if is_acronym(t)}
         for w in qwords:
-            if w not in stop:
+            if w not in stop and w not in acronyms:
                 fixed = self.correct(w)
                 if fixed:
                     extra += terms(fixed)
