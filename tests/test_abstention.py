@@ -29,6 +29,10 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
         ("In what year was the centre founded?", {at.DATE}),
         ("Who is the current Chief of the office?", {at.NAMED, at.DATE}),
         ("Who heads Allied Command Operations?", {at.INDIVIDUAL}),
+        # The question names the office: only its holder's name answers.
+        ("Who is the Director General of the International Military Staff?", {at.NAMED}),
+        ("Which NATO members have published a national plan?", {at.COUNTRIES}),
+        ("Which universities partner with the centre?", {at.ORGANISATIONS}),
         ("Who took part in the session?", {at.PERSON}),
         ("Where is the centre located?", {at.PLACE}),
         ("Which countries have appointed a focal point?", {at.COUNTRIES}),

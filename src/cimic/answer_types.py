@@ -124,12 +124,21 @@ _Q_PLACE = re.compile(
 )
 _Q_CITY = re.compile(r"\b(?:city|town)\b", re.IGNORECASE)
 _Q_COUNTRIES = re.compile(
-    r"\b(?:what|which) (?:\w+ )?(?:countries|nations|allies|states|member states|partners)\b",
+    r"\b(?:what|which) (?:\w+ )?(?:countries|nations|allies|states|member states|partners|"
+    r"members|member countries)\b",
     re.IGNORECASE,
 )
 _Q_ORGANISATIONS = re.compile(
-    r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies)\b",
+    r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies|"
+    r"universities|colleges|institutes|academies|schools|companies|firms|charities|foundations|"
+    r"ministries)\b",
     re.IGNORECASE,
+)
+# "Who is the Director General of …?": the question names the office, so its holder's name answers.
+_Q_OFFICE_HOLDER = re.compile(
+    r"^\s*(?:and\s+)?who\s+(?:is|was)\s+the\s+(?:[A-Z][\w-]*\s+){0,4}(?:Commander|Director|"
+    r"Chief|Chair|Chairperson|Chairman|Advis[oe]r|Officer|Secretary|Head|President|Minister|"
+    r"Representative|General|Lead|Commandant)\b"
 )
 _Q_PRESENT = re.compile(
     r"\b(?:current|currently|now|today|nowadays|at present|presently)\b(?!['’]s)", re.IGNORECASE
@@ -172,7 +181,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     if _Q_PERSON.search(question) and not definition:
         if not _Q_INDIVIDUAL.search(question):
             out.add(PERSON)
-        elif _Q_PRESENT.search(asked):
+        elif _Q_PRESENT.search(asked) or _Q_OFFICE_HOLDER.search(question):
             out.add(NAMED)  # who holds an office now: a title only restates the office
         else:
             out.add(INDIVIDUAL)
