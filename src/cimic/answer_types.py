@@ -136,7 +136,7 @@ _Q_ORGANISATIONS = re.compile(
 )
 # "Who is the Director General of …?": the question names the office, so its holder's name answers.
 _Q_OFFICE_HOLDER = re.compile(
-    r"^\s*(?:and\s+)?who\s+(?:is|was)\s+the\s+(?:[A-Z][\w-]*\s+){0,4}(?:Commander|Director|"
+    r"^\s*(?:[Aa]nd\s+)?[Ww]ho\s+(?:is|was)\s+the\s+(?:[A-Z][\w-]*\s+){0,4}(?:Commander|Director|"
     r"Chief|Chair|Chairperson|Chairman|Advis[oe]r|Officer|Secretary|Head|President|Minister|"
     r"Representative|General|Lead|Commandant)\b"
 )
