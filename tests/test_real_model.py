@@ -209,6 +209,34 @@ def test_asking_in_a_fresh_process_never_imports_torch(real_assistant):
     assert '"passages"' in done.stdout and "ccoe-cimic-concepts" in done.stdout
 
 
+def test_the_decision_does_not_hang_on_the_process(real_assistant):
+    """Same question, same index: the same evidence in processes with different string hashing
+    (two focus words of equal specificity once picked the anchors by a set's order)."""
+    base = real_assistant.index_dir.parent
+    code = (
+        "import json\n"
+        "from cimic import Assistant\n"
+        "from dataclasses import asdict\n"
+        "a = Assistant.open('corpus', 'index', update=False)\n"
+        'q = "Which countries\' deployments were used as examples in the Deep-Dive session?"\n'
+        "print(json.dumps(asdict(a.retrieve(q).evidence), sort_keys=True))\n"
+    )
+    seen = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=base,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        seen.add(done.stdout.strip().splitlines()[-1])
+    assert len(seen) == 1, seen
+
+
 def test_onnx_only_encoder_embeds_like_pytorch(real_assistant, real_encoder):
     from cimic import onnx_query
     from cimic.embedding import OnnxQueryEncoder, load_encoder

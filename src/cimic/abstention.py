@@ -69,7 +69,8 @@ FEATURES = (
 TOP = 5  # passages whose evidence counts
 COVERAGE_TOP = 3
 NEAR_CHARS = 250  # "near the focus": an answer instance within this many characters of a focus word
-MEANING_MARGIN = 0.03  # cosine below the best passage's that still counts as as close
+# cosine below the best passage's that still counts as as close in meaning (see eval/README)
+MEANING_MARGIN = 0.01
 NAMES_COSINE = 0.6  # a word this close to the one a list should name names the same thing
 ANCHORS = 2  # the most specific focus words found in a passage anchor the type check
 COUNTED_COSINE = 0.55  # "How many staff": a count of "personnel" is near enough
@@ -429,7 +430,9 @@ def gather_evidence(
     # that says something the question does not already say.
     literal = {w for w in focus_words if cov[w] >= 1.0}
     # Anchors: the question's most specific words that the top passages hold literally.
-    anchor_stems = {_term(w) for w in sorted(literal, key=lambda w: -spec[w])[:ANCHORS]}
+    # (Ties go to the earlier word of the question: a set's order changes from run to run.)
+    by_specificity = sorted(literal, key=lambda w: (-spec[w], focus_words.index(w)))
+    anchor_stems = {_term(w) for w in by_specificity[:ANCHORS]}
     known = frozenset(terms(question.text))
     counted = question.counted
 
