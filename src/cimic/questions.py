@@ -158,6 +158,22 @@ _FORM_WORDS = frozenset(
         "might",
         "must",
         "shall",
+        # pronouns: "… and what is *her* role?" names no topic
+        "he",
+        "she",
+        "him",
+        "her",
+        "his",
+        "hers",
+        "its",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "my",
+        "me",
+        "them",
     ]
 )
 
