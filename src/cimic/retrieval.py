@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -185,18 +186,40 @@ def defines(chunk: Chunk, aliases: list[tuple[str, ...]]) -> bool:
 
 
 def _defines(text: str, section: str | None, kind: str, aliases: list[tuple[str, ...]]) -> bool:
+    title, says, head = _opening(text)
     if kind == "glossary":
-        heading = set(terms(section or ""))
+        heading = _heading_terms(section or "")
         if any(len(set(a) ^ heading) <= 1 for a in aliases):
             return True
         # An entry without a label line opens with its term in capitals ("Gender Equality
         # supports …"): two or more capitalised words, then the entry's own words.
-        title = _TITLE.match(text.lstrip('“"- '))
-        if title and tuple(terms(title.group(0))) in aliases:
+        if title and title in aliases:
             return True
-    first = re.split(r"(?<=[.!?])\s", text.lstrip('“"- '), maxsplit=1)[0]
+    return says and any(head[: len(a)] == a for a in aliases)
+
+
+@lru_cache(maxsize=8_192)
+def _opening(text: str) -> tuple[tuple[str, ...], bool, tuple[str, ...]]:
+    """What a passage's opening says, read once per passage text: the terms of a capitalised title
+    it opens with, whether its first sentence defines, and the terms of that sentence's start."""
+    body = text.lstrip('“"- ')
+    title = _TITLE.match(body)
+    first = re.split(r"(?<=[.!?])\s", body, maxsplit=1)[0]
     head = tuple(terms(" ".join(first.split()[:12])))
-    return bool(_DEFINES.search(first)) and any(head[: len(a)] == a for a in aliases)
+    return (tuple(terms(title.group(0))) if title else ()), bool(_DEFINES.search(first)), head
+
+
+@lru_cache(maxsize=8_192)
+def _heading_terms(section: str) -> frozenset[str]:
+    return frozenset(terms(section))
+
+
+@lru_cache(maxsize=8_192)
+def _enumerates(text: str, section: str) -> frozenset[str] | None:
+    """The terms an enumerating passage's heading and lead-in name; None when it enumerates nothing."""
+    if not is_enumeration(text):
+        return None
+    return frozenset(terms(f"{section} {lead_in(text)}"))
 
 
 def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, float]:
@@ -219,11 +242,11 @@ def boosts(data: IndexData, question: Question, rows: list[int]) -> dict[int, fl
         extra = DEFINITION_BOOST if aliases and _defines(text, section, kind, aliases) else 0.0
         if doc_boost and at.instances(at.DOCUMENT, text):
             extra += doc_boost
-        if wants_list and is_enumeration(text):
+        named = _enumerates(text, section or "") if wants_list else None
+        if named is not None:
             # An enumeration lists what its lead-in names: the more of the question it names, the more
             # it is the list asked for ("seven baseline requirements … include:" over "three core
             # functions:" for "List the baseline requirements").
-            named = set(terms(f"{section or ''} {lead_in(text)}"))
             extra += LIST_BOOST * LIST_LEAD_IN * len(named & own) / len(own) if own else LIST_BOOST
         if extra:
             out[row] = extra
