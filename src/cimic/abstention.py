@@ -433,7 +433,9 @@ def gather_evidence(
     # (Ties go to the earlier word of the question: a set's order changes from run to run.)
     by_specificity = sorted(literal, key=lambda w: (-spec[w], focus_words.index(w)))
     anchor_stems = {_term(w) for w in by_specificity[:ANCHORS]}
-    known = frozenset(terms(question.text))
+    # What the question already says, in either form of an acronym pair: "Civil-Military
+    # Cooperation Centre" tells nothing new to "Which universities partner with the CIMIC Centre …?"
+    known = frozenset(terms(question.text)) | frozenset(data.vocabulary.expand(question.text))
     counted = question.counted
 
     def found(kind: str) -> bool:
