@@ -164,6 +164,12 @@ def test_damaged_lexicon_is_reported_and_not_used(tmp_path, real_assistant, capl
     assert "lexicon" in caplog.text and "fails its checksum" in caplog.text
     vec = enc.embed_queries(["salary"])[0]  # embedded by a run instead
     assert float(vec @ enc._onnx.encode("salary")) > 0.9999
+    # The next build's export step makes it again.
+    assert onnx_query.ensure_lexicon(index, enc.fingerprint())
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="cimic"):
+        again = load_encoder(index_dir=index)
+    assert again._onnx.lexicon is not None and "lexicon" not in caplog.text
 
 
 def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path):

@@ -58,6 +58,7 @@ def _lexicon_paths(index_dir: Path, fingerprint: str) -> tuple[Path, Path]:
     return base.with_suffix(".lexicon.npy"), base.with_suffix(".lexicon.txt")
 
 
+LEXICON_WORDS = 10_000  # ~4 s once per model here; 21,361 (all) took 9 s for 13 % fewer runs
 LEXICON_BATCH = 512
 
 
@@ -77,9 +78,6 @@ class Lexicon:
         return None if i is None else np.asarray(self._vectors[i], dtype=np.float32)
 
 
-LEXICON_WORDS = 10_000  # ~4 s once per model here; 21,361 (all) took 9 s for 13 % fewer runs
-
-
 def lexicon_words(tokenizer) -> list[str]:
     """The tokenizer's first LEXICON_WORDS whole lower-case words of three letters or more (no word
     pieces; a WordPiece vocabulary lists its words roughly from the most frequent)."""
@@ -88,14 +86,15 @@ def lexicon_words(tokenizer) -> list[str]:
     return sorted(words, key=vocab.__getitem__)[:LEXICON_WORDS]
 
 
-def ensure_lexicon(index_dir: Path, fingerprint: str, onnx: OnnxQuery | None = None) -> bool:
-    """Make the lexicon beside a verified export if it is missing; True when one is there."""
+def ensure_lexicon(index_dir: Path, fingerprint: str) -> bool:
+    """Make the lexicon beside a verified export if it is missing or damaged; True when a sound one
+    is there."""
     npy, txt = _lexicon_paths(index_dir, fingerprint)
     meta_path = _paths(index_dir, fingerprint)[1]
     meta = _meta(meta_path)
-    if npy.exists() and txt.exists() and meta.get("lexicon_sha256"):
+    if _lexicon_sound(npy, txt, meta):
         return True
-    onnx = onnx or load(index_dir, fingerprint, lexicon=False)
+    onnx = load(index_dir, fingerprint, lexicon=False)
     if onnx is None:
         return False
     words = lexicon_words(onnx.tokenizer)
@@ -131,6 +130,15 @@ def _lexicon_sha256(npy: Path, txt: Path) -> str:
     return hashlib.sha256(npy.read_bytes() + b"\0" + txt.read_bytes()).hexdigest()
 
 
+def _lexicon_sound(npy: Path, txt: Path, meta: dict) -> bool:
+    try:
+        return (
+            bool(meta.get("lexicon_sha256")) and _lexicon_sha256(npy, txt) == meta["lexicon_sha256"]
+        )
+    except OSError:
+        return False
+
+
 def _load_lexicon(index_dir: Path, fingerprint: str, meta: dict) -> Lexicon | None:
     npy, txt = _lexicon_paths(index_dir, fingerprint)
     if not (npy.exists() and txt.exists() and meta.get("lexicon_sha256")):
@@ -151,7 +159,7 @@ def _load_lexicon(index_dir: Path, fingerprint: str, meta: dict) -> Lexicon | No
     except Exception as exc:  # noqa: BLE001
         log.warning(
             "cannot use the word lexicon %s (%s); question words the corpus lacks are embedded "
-            "per question (delete it and run `cimic index` to remake it)",
+            "per question (run `cimic index` to remake it)",
             npy,
             exc,
         )
