@@ -40,6 +40,8 @@ FRESH = ROOT / "eval" / "fresh.jsonl"
         ("Which NGOs does NATO partner with?", {at.ORGANISATIONS}),
         ("Why was the revision delayed?", {at.REASON}),
         ("How do I apply for the course?", {at.PROCEDURE}),
+        ("How does a nation apply to join?", {at.PROCEDURE}),
+        ("How does a nation's wealth influence its forces?", set()),
         ("When reading the report, what did hybrid threats mean?", set()),
         ("In which Belgian city is the group based?", {at.CITY}),
         # A time in the preamble is not the time asked about.

@@ -156,7 +156,8 @@ _DOCUMENT = re.compile(
 )
 _Q_REASON = re.compile(r"^\s*(?:and\s+|so\s+)?why\b|\bfor what reason\b", re.IGNORECASE)
 _Q_PROCEDURE = re.compile(
-    r"^\s*(?:and\s+)?how (?:do|can|should|would|does) (?:i|we|you|one|my|our|a|an)\b|"
+    # "How does a nation apply …" asks for steps; "How does a nation's wealth influence …" does not.
+    r"^\s*(?:and\s+)?how (?:do|can|should|would|does) (?:i|we|you|one|my|our|(?:a|an) [\w-]+(?!['’]s))\b|"
     r"\bhow to\b|\bwhat (?:are the |is the )?(?:steps|procedure)\b",
     re.IGNORECASE,
 )
