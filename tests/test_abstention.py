@@ -152,6 +152,9 @@ def test_explanations_say_what_is_missing():
     )
     ev = _evidence(focus=0.3, focus_min=0.1, missing_word="salary", topic="gender advisor")
     assert "“salary”" in explain(ev, model)
+    # Far below the floor in meaning, the floor is the reason ("mention make" was no reason).
+    ev = _evidence(dense=0.1, coverage=0.3, missing_word="starter", topic="make")
+    assert explain(ev, model) == "The documents hold nothing close to this question in meaning."
 
 
 def test_threshold_keeps_the_false_abstention_budget():

@@ -503,6 +503,8 @@ def gather_evidence(
 
 def explain(ev: Evidence, model: AbstentionModel) -> str:
     """One plain sentence saying what the documents lack for this question, from the evidence."""
+    if ev.dense < model.floor:  # the floor decided: no word-level reason is the reason
+        return "The documents hold nothing close to this question in meaning."
     parts = model.contributions(ev)
     about = f"mention {ev.topic}" if ev.topic else "come close to this question"
     why = min(
@@ -527,6 +529,4 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
         )
     if ev.subject_missing:
         return "The documents do not define or name this term."
-    if ev.dense < model.floor:
-        return "The documents hold nothing close to this question in meaning."
     return "The documents hold no passage close enough to this question to answer it."
