@@ -316,9 +316,8 @@ _GLOSSED = re.compile(r"[A-Z][\w’'-]*(?:\s+[\w’'-]+){1,8}\s+\(([^()]{1,40})\
 _WORD_OR_COMMA = re.compile(r"[^\W_]+|[,:]")
 # ", Strategic Military Advisor to …": a comma, then an office's title (capitalised, ending in a role)
 _APPOSITION = re.compile(
-    r",\s+(?:the\s+|a\s+|an\s+)?(?:[A-Z][\w’'-]+\s+){0,4}(?:Advis[oe]r|Officer|Commander|"
-    r"Director|Chief|Head|Chair|Chairperson|Representative|Secretary|Minister|President|General|"
-    r"Lead|Manager|Coordinator|Specialist|Expert|Researcher|Professor)\b"
+    r",\s+(?:the\s+|a\s+|an\s+)?(?:[A-Z][\w’'-]+\s+){0,4}"
+    rf"(?:{at.OFFICE_TITLES}|Manager|Coordinator|Specialist|Expert|Researcher|Professor)\b"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -435,7 +434,10 @@ def gather_evidence(
     anchor_stems = {_term(w) for w in by_specificity[:ANCHORS]}
     # What the question already says, in either form of an acronym pair: "Civil-Military
     # Cooperation Centre" tells nothing new to "Which universities partner with the CIMIC Centre …?"
-    known = frozenset(terms(question.text)) | frozenset(data.vocabulary.expand(question.text))
+    expansion = cands.expansion
+    if expansion is None:
+        expansion = tuple(data.vocabulary.expand(question.text))
+    known = frozenset(terms(question.text)) | frozenset(expansion)
     counted = question.counted
 
     def found(kind: str) -> bool:

@@ -135,10 +135,14 @@ _Q_ORGANISATIONS = re.compile(
     re.IGNORECASE,
 )
 # "Who is the Director General of …?": the question names the office, so its holder's name answers.
+# The words an office's title ends in ("Strategic Military *Advisor*", "Director *General*").
+OFFICE_TITLES = (
+    r"Commander|Director|Chief|Chair|Chairperson|Chairman|Advis[oe]r|Officer|Secretary|Head|"
+    r"President|Minister|Representative|General|Lead"
+)
 _Q_OFFICE_HOLDER = re.compile(
-    r"^\s*(?:[Aa]nd\s+)?[Ww]ho\s+(?:is|was)\s+the\s+(?:[A-Z][\w-]*\s+){0,4}(?:Commander|Director|"
-    r"Chief|Chair|Chairperson|Chairman|Advis[oe]r|Officer|Secretary|Head|President|Minister|"
-    r"Representative|General|Lead|Commandant)\b"
+    r"^\s*(?:[Aa]nd\s+)?[Ww]ho\s+(?:is|was)\s+the\s+(?:[A-Z][\w-]*\s+){0,4}"
+    rf"(?:{OFFICE_TITLES}|Commandant)\b"
 )
 _Q_PRESENT = re.compile(
     r"\b(?:current|currently|now|today|nowadays|at present|presently)\b(?!['’]s)", re.IGNORECASE
@@ -322,8 +326,7 @@ _NAME = r"[A-Z][\w'’-]+"
 _INDIVIDUAL = re.compile(
     rf"\b(?:{_RANKS})\.?(?:\s+(?:{_RANKS})\.?)*\s+{_NAME}|"
     # an office title: capitalised words ending in a role word
-    r"\b(?:[A-Z][\w-]+\s+){0,4}(?:Commander|Director|Chief|Chair|Chairperson|Chairman|Advis[oe]r|"
-    r"Officer|Secretary|Head|President|Minister|Representative|General|Lead)\b"
+    rf"\b(?:[A-Z][\w-]+\s+){{0,4}}(?:{OFFICE_TITLES})\b"
 )
 _NAMED = re.compile(rf"\b(?:{_RANKS})\.?(?:\s+(?:{_RANKS})\.?)*\s+{_NAME}")
 _PERSON = re.compile(

@@ -106,6 +106,11 @@ def fold_spelling(word: str) -> str:
     return word
 
 
+def tokens(text: str) -> list[str]:
+    """Word tokens of text as written (case kept: "OPLAN" is an acronym, "oplan" a word)."""
+    return _TOKEN.findall(text)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of text (hyphenated compounds split)."""
     return _TOKEN.findall(text.lower())

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import answer_types as at
 from .fusion import rank, reciprocal_rank_fusion, weighted_scores
-from .lexical import _term, best_rows, content_words, terms, words
+from .lexical import _term, best_rows, content_words, terms, tokens, words
 from .questions import Question, is_enumeration, lead_in, read_question
 from .store import IndexData
 from .types import Chunk
@@ -90,6 +90,7 @@ class Candidates:
     query_vector: np.ndarray
     neighbour_terms: tuple[str, ...] = ()  # corpus words near the question's, searched as well
     words: QuestionWords | None = None  # the question's word vectors, for the abstention evidence
+    expansion: tuple[str, ...] | None = None  # Vocabulary.expand of the question, read once
 
 
 def sentence_aware(
@@ -153,7 +154,6 @@ def neighbour_terms(data: IndexData, query: str, words: QuestionWords) -> tuple[
     return tuple(t for t in dict.fromkeys(out) if t not in own)
 
 
-_WORD = re.compile(r"[^\W_]+")
 _TITLE = re.compile(r"(?:[A-Z][\w’'-]*\s+){1,5}[A-Z][\w’'-]*(?=\s+[a-z(])")
 
 
@@ -164,7 +164,7 @@ def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
     # ("defintion of gender perspectiv" -> "gender perspective").
     fixed = " ".join(
         w.lower() if is_acronym(w) else vocabulary.correct(w.lower()) or w.lower()
-        for w in _WORD.findall(term)
+        for w in tokens(term)
     )
     fixed = re.sub(r"^(?:the\s+)?(?:definition|meaning)\s+of\s+(?:the\s+|an?\s+)?", "", fixed)
     if fixed != " ".join(words(term)):
@@ -301,7 +301,8 @@ def search(
     if words is None:
         words = embed_question_words(data, question, encoder)
     near = neighbour_terms(data, query, words)
-    asked = qterms + tuple(data.vocabulary.expand(query))
+    expansion = tuple(data.vocabulary.expand(query))
+    asked = qterms + expansion
     lex_all = data.lexical.scores(asked + near, [1.0] * len(asked) + [NEIGHBOUR_WEIGHT] * len(near))
     if allowed is not None:
         lex_all = np.where(allowed, lex_all, 0.0)
@@ -359,4 +360,5 @@ def search(
         query_vector,
         near,
         words,
+        expansion,
     )

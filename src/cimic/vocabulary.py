@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .lexical import _stopwords, terms, words
+from .lexical import _stopwords, terms, tokens, words
 
 # "Long Form Words (LFW)": a parenthesised short form of 2-12 characters with capitals.
 _SHORT_FORM = re.compile(r"\(([A-Z][A-Za-z]*(?:-[A-Za-z]+)?[A-Z][A-Za-z]*s?)\)")
@@ -122,8 +122,8 @@ class Vocabulary:
         stop = _stopwords()
         qwords = words(query)
         for token in re.findall(r"[A-Za-z][\w\-]*", query):
-            long = self._by_short.get(token.lower())
-            if long and (token.isupper() or any(c.isupper() for c in token[1:])):
+            long = self._long_form(token)
+            if long:
                 extra += terms(long)
         qterms = terms(query)
         for long_terms, short in self._by_long.items():
@@ -132,13 +132,20 @@ class Vocabulary:
                 tuple(qterms[i : i + n]) == long_terms for i in range(len(qterms) - n + 1)
             ):
                 extra += terms(short)
-        acronyms = {t.lower() for t in re.findall(r"[^\W_]+", query) if is_acronym(t)}
+        acronyms = {t.lower() for t in tokens(query) if is_acronym(t)}
         for w in qwords:
             if w not in stop and w not in acronyms:
                 fixed = self.correct(w)
                 if fixed:
                     extra += terms(fixed)
         return [t for t in dict.fromkeys(extra) if t not in qterms]
+
+    def _long_form(self, token: str) -> str | None:
+        """The long form of an acronym pair's short one as written in capitals ("CMI", "Bi-SC")."""
+        long = self._by_short.get(token.lower())
+        if long and (token.isupper() or any(c.isupper() for c in token[1:])):
+            return long
+        return None
 
     def swapped(self, text: str) -> tuple[str, ...]:
         """The index terms of text with each acronym pair's other form in place, the rest kept.
@@ -150,8 +157,8 @@ class Vocabulary:
         changed = False
         own = set(terms(text))
         for token in re.findall(r"[A-Za-z][\w\-]*|[^A-Za-z]+", text):
-            long = self._by_short.get(token.lower())
-            if long and (token.isupper() or any(c.isupper() for c in token[1:])):
+            long = self._long_form(token)
+            if long:
                 if not set(terms(long)) <= own:  # "… interaction (CMI)" already gives both
                     out += terms(long)
                     changed = True
