@@ -91,3 +91,23 @@ def test_failed_build_leaves_last_index_serving(built, monkeypatch):
     assert current_generation(index) == before
     assert load_generation(before).chunks
     assert not list(index.glob(".building-*"))
+
+
+def test_a_question_runs_blas_on_one_thread_and_gives_the_threads_back():
+    """While a question is answered numpy's BLAS runs on one thread (its threads contended with
+    the encoder's); afterwards the process has its threads back, also after an error."""
+    from threadpoolctl import threadpool_info
+
+    from cimic.onnx_query import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    assert before, "numpy's BLAS is loaded"
+    with one_blas_thread():
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == before
+    with pytest.raises(ValueError), one_blas_thread():
+        raise ValueError("a failing question")
+    assert blas_threads() == before

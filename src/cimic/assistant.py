@@ -16,6 +16,7 @@ from .documents import load_corpus
 from .embedding import DEFAULT_MODEL, Encoder, load_encoder
 from .errors import CimicError, IndexMissingError, QueryError
 from .indexing import RebuildReport, build_index
+from .onnx_query import one_blas_thread
 from .questions import read_question
 from .retrieval import FUSION_METHODS, Candidates, embed_question_words, search
 from .store import CURRENT, IndexData, check_compatible, current_generation, load_generation
@@ -187,24 +188,27 @@ class Assistant:
         past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][
             -10:
         ]
-        data = self.current()  # one generation for the whole question, even if a rebuild publishes
-        plan = rewrite(question, past)
-        options = [plan.query] if plan.dependence != MAYBE else [plan.query, question]
-        best = None
-        for query in options:
-            parsed = read_question(query)
-            # The question in one encoder run; the few of its words the corpus lacks in one more,
-            # short one (padded to the longest word, not to the question), shared by retrieval and
-            # the abstention evidence.
-            words = embed_question_words(data, parsed, self.encoder)
-            cands = search(
-                data, self.encoder.embed_query(query), parsed, self.fusion, docs, words=words
-            )
-            ev = gather_evidence(data, parsed, cands, self.encoder)
-            p = self.abstention.probability(ev)
-            # Language was unsure: drop the conversation only if the plain question is answered better.
-            if best is None or p > best.probability + FOLLOW_UP_MARGIN:
-                best = Retrieval(question, query, data, cands, ev, p)
+        with one_blas_thread():  # a question's products are small: see one_blas_thread
+            # one generation for the whole question, even if a rebuild publishes
+            data = self.current()
+            plan = rewrite(question, past)
+            options = [plan.query] if plan.dependence != MAYBE else [plan.query, question]
+            best = None
+            for query in options:
+                parsed = read_question(query)
+                # The question in one encoder run; the few of its words the corpus lacks in one
+                # more, short one (padded to the longest word, not to the question), shared by
+                # retrieval and the abstention evidence.
+                words = embed_question_words(data, parsed, self.encoder)
+                cands = search(
+                    data, self.encoder.embed_query(query), parsed, self.fusion, docs, words=words
+                )
+                ev = gather_evidence(data, parsed, cands, self.encoder)
+                p = self.abstention.probability(ev)
+                # Language was unsure: drop the conversation only if the plain question is
+                # answered better.
+                if best is None or p > best.probability + FOLLOW_UP_MARGIN:
+                    best = Retrieval(question, query, data, cands, ev, p)
         return best
 
     def ask(
@@ -217,10 +221,11 @@ class Assistant:
         """Answer a question with at most k cited passages; history is the earlier questions, oldest first."""
         if not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise QueryError(f"k must be a whole number from 1 to {MAX_K}")
-        r = self.retrieve(question, history, docs)
-        return build_answer(
-            r.question, r.query, r.data, r.candidates, k, r.evidence, self.abstention
-        )
+        with one_blas_thread():
+            r = self.retrieve(question, history, docs)
+            return build_answer(
+                r.question, r.query, r.data, r.candidates, k, r.evidence, self.abstention
+            )
 
     def rebuild(self, progress: bool = False) -> RebuildReport:
         """Re-read corpus_dir, update index_dir (only what changed), and serve the new index."""

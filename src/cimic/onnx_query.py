@@ -24,6 +24,8 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +41,26 @@ CHECK_TEXTS = [
     "word " * 300,  # truncated at the model's maximum length
 ]
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+_threadpools = None  # threadpoolctl's view of the loaded BLAS libraries, made on first use
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy's BLAS on one thread for the duration: a question's products (a few thousand rows by
+    384) are too small to gain from threads, and its threads contend with the encoder's.
+
+    The limit is process-wide while it lasts (BLAS has no per-thread setting); other threads'
+    products in that time run on one thread too, and are no less correct.
+    """
+    global _threadpools
+    if _threadpools is None:
+        from threadpoolctl import ThreadpoolController
+
+        _threadpools = ThreadpoolController()
+    with _threadpools.limit(limits=1, user_api="blas"):
+        yield
 
 
 def available() -> bool:
@@ -199,9 +221,11 @@ class OnnxQuery:
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
-        # Its threads sleep when a run ends instead of spinning: spinning threads took the cores
-        # from numpy's BLAS, and a 1 ms product right after a question's encoding took 7 ms.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Its threads spin for work between runs (a question's run takes 0.8 ms less than when
+        # they sleep). Spinning threads took the cores from numpy's BLAS threads, and a 1 ms
+        # product right after a question's encoding took 7 ms; so a question's own products run
+        # on one BLAS thread (`one_blas_thread`), which they are too small to miss.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1")
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._names = {i.name for i in self._session.get_inputs()}
         self.tokenizer = tokenizer
