@@ -297,3 +297,17 @@ def test_damaged_tokenizer_beside_the_export_falls_back_to_pytorch(
         enc = load_encoder(index_dir=index)
     assert isinstance(enc, SentenceTransformerEncoder)
     assert "fails its checksum" in caplog.text
+
+
+def test_a_paraphrased_verb_adds_meaning_and_an_unsaid_one_takes_it_away(real_assistant):
+    """Neither "runs" nor "audits" is in the passages on Allied Command Operations ("headed by");
+    the paraphrase brings the question closer to their best sentence, the verb they never speak
+    of takes it away, and only the paraphrase is answered. A verb the passages hold adds nothing."""
+    runs = real_assistant.retrieve("Who runs Allied Command Operations?").evidence
+    audits = real_assistant.retrieve("Who audits Allied Command Operations?").evidence
+    heads = real_assistant.retrieve("Who heads Allied Command Operations?").evidence
+    assert runs.predicate < 1.0 and audits.predicate < 1.0
+    assert runs.verb_meaning > audits.verb_meaning
+    assert heads.predicate == 1.0 and heads.verb_meaning == 0.0
+    model = real_assistant.abstention
+    assert not model.abstains(runs) and model.abstains(audits)

@@ -23,6 +23,11 @@ the top passages are about gender advisors. So the evidence has several named pa
   "Why was … *criticised*?", "How do I *apply* …"; see answer_types.predicate), literally or by a
   close corpus word; 1 when the question's form shows none. Near-domain questions the documents
   cannot answer often name a known subject and ask something of it the documents never say.
+- ``verb_meaning``: when that verb is not in the passages, how much it adds to the question's
+  closeness to their best sentence (its cosine there, less that of the question without the verb;
+  one more encoder run). A paraphrased verb ("Who *leads* …" over "headed by") says what the
+  passage says and adds; a verb the documents never speak of ("Who *drafted* …") takes away. 0
+  when the verb is in the passages or the question has none.
 
 A logistic regression over these features (weights kept on their expected side of zero), fitted on the tuning half of eval/questions.jsonl by
 eval/fit_abstention.py, turns them into the probability that the passages answer the question; below
@@ -65,6 +70,7 @@ FEATURES = (
     "form_missing",
     "subject_missing",
     "predicate",
+    "verb_meaning",
 )
 TOP = 5  # passages whose evidence counts
 COVERAGE_TOP = 3
@@ -108,6 +114,7 @@ class Evidence:
     form_missing: float
     subject_missing: float
     predicate: float = 1.0  # coverage of the question's verb ("Who *chairs* …"); 1 when it has none
+    verb_meaning: float = 0.0  # what a verb the passages lack adds to the closeness in meaning
     verb: str | None = None  # that verb, for the explanation
     question: str = ""  # the question as searched, for the explanation
     missing_word: str | None = None  # the most specific question word no top passage covers
@@ -378,6 +385,31 @@ def describes(
     return False
 
 
+def _verb_meaning(
+    data: IndexData, question: Question, cands: Candidates, rows: list[int], encoder
+) -> float:
+    """How much the question's verb adds to its closeness to the top passages' best sentence: that
+    cosine less the cosine of the question without the verb (as written)."""
+    if not question.verb:
+        return 0.0
+    verb = re.compile(rf"\b{re.escape(question.verb)}\b", re.IGNORECASE)
+    without = " ".join(verb.sub(" ", question.text, count=1).split())
+    if not without or without == question.text:
+        return 0.0
+    best, cos = None, -2.0
+    for row in rows:
+        lo, hi = int(data.sentence_rows[row]), int(data.sentence_rows[row + 1])
+        if hi > lo:
+            sims = data.sentence_vectors.dot(slice(lo, hi), cands.query_vector)
+            i = int(np.argmax(sims))
+            if sims[i] > cos:
+                best, cos = lo + i, float(sims[i])
+    if best is None:
+        return 0.0
+    other = float(data.sentence_vectors.dot(slice(best, best + 1), encoder.embed_query(without))[0])
+    return cos - other
+
+
 def gather_evidence(
     data: IndexData, question: Question, cands: Candidates, encoder=None, top: int = TOP
 ) -> Evidence:
@@ -414,6 +446,9 @@ def gather_evidence(
     cov = soft_coverage(data, qw, list(dict.fromkeys(focus_words + extra)), rows)
     head = cov[head_word] if head_word else 1.0
     predicate = cov[verb] if verb else 1.0
+    verb_meaning = 0.0
+    if verb and predicate < 1.0 and encoder is not None:
+        verb_meaning = _verb_meaning(data, question, cands, rows, encoder)
     if focus_words:
         weight = sum(spec.values())
         focus = sum(spec[w] * cov[w] for w in focus_words) / weight
@@ -498,6 +533,7 @@ def gather_evidence(
         missing_types=tuple(missing_types + missing_forms),
         topic=_topic(question.text, literal),
         predicate=predicate,
+        verb_meaning=verb_meaning,
         verb=verb,
         question=question.text,
     )
@@ -510,10 +546,18 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
     parts = model.contributions(ev)
     about = f"mention {ev.topic}" if ev.topic else "come close to this question"
     why = min(
-        ("focus", "focus_min", "type_missing", "form_missing", "subject_missing", "predicate"),
+        (
+            "focus",
+            "focus_min",
+            "type_missing",
+            "form_missing",
+            "subject_missing",
+            "predicate",
+            "verb_meaning",
+        ),
         key=lambda f: parts.get(f, 0.0),
     )
-    if why == "predicate" and ev.verb and ev.predicate < 1.0:
+    if why in ("predicate", "verb_meaning") and ev.verb and ev.predicate < 1.0:
         asked = at.asked_action(ev.question, ev.verb)
         if ev.topic:
             return f"The documents {about} but never say {asked}."

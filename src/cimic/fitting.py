@@ -45,6 +45,7 @@ SIGNS = {
     "form_missing": -1,
     "subject_missing": -1,
     "predicate": 1,
+    "verb_meaning": 1,
 }
 CS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
