@@ -228,9 +228,16 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("How do I apply for a job as a gender advisor?", "apply"),
         ("How can my unit register for the exercise?", "register"),
         ("When was the first gender advisor appointed?", "appointed"),
+        # After a named subject: the first word, an adverb skipped; not after a possessive.
+        ("Why did Sweden create the centre?", "create"),
+        ("Where did Lt Col Verbanck study?", "study"),
+        ("When did the Alliance first adopt a policy?", "adopt"),
+        ("When did the Centre of Excellence for Climate open?", "open"),
+        ("Why did NATO's policy change?", None),
         # Verbs of the question's form are not what it asks about.
         ("How is human security defined?", None),
         ("Where is the centre located?", None),
+        ("Where does the Joint Cooperation Exercise sit?", None),
         ("Who is the Chief of the office?", None),
         ("What is civil preparedness?", None),
     ],

@@ -389,6 +389,11 @@ def head_word(question: str) -> str | None:
     return None
 
 
+# "When did the Alliance *first* adopt …": an adverb before the verb is skipped
+_ADVERBS = (
+    "first|ever|last|originally|initially|formally|officially|actually|really|still|also|"
+    "finally|recently|later|jointly|again|once|suddenly|eventually|already|never"
+)
 _PREDICATE = [
     # "Who chairs …", "Who founded …"
     re.compile(
@@ -401,6 +406,13 @@ _PREDICATE = [
         r"^\s*(?:and\s+)?how\s+(?:do|can|should|would|could|may|might)\s+"
         r"(?:i|we|you|one|(?:my|our|a|an|the)\s+[a-z]+)\s+([a-z]{3,})\b",
         re.IGNORECASE,
+    ),
+    # "Why did Sweden create …", "Where did Lt Col Verbanck study?": the first word after a named
+    # subject (capitalised words, not a possessive)
+    re.compile(
+        r"^\s*(?i:and\s+)?(?i:why|when|where)\s+(?i:did|does|do)\s+(?i:the\s+)?"
+        r"(?:[A-Z][\w.-]*(?<![’']s)\s+(?:(?:of|for|and|on|in|the)\s+)*){1,6}"
+        rf"(?:(?:{_ADVERBS})\s+)?([a-z]{{3,}})\b"
     ),
     # "Why was … criticised?", "When was … appointed?", "Where is … located?": the participle
     re.compile(
@@ -428,6 +440,8 @@ _FORM_VERBS = frozenset(
         "based",
         "situated",
         "headquartered",
+        "sit",
+        "sits",
     ]
 )
 
