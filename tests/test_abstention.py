@@ -50,6 +50,10 @@ FRESH = ROOT / "eval" / "fresh.jsonl"
         # "Who are / might …" may be answered by a group; "today's" qualifies, it asks no time.
         ("Who might troops meet in a theatre?", {at.PERSON}),
         ("Whose voices must be heard to tackle today's security problems?", set()),
+        # A "who" that is the object asks for the other party: a person, a group or a body.
+        ("Who did the centre team up with to propose the term?", {at.PARTY}),
+        ("Whom does the IMS Gender Advisor advise?", {at.PARTY}),
+        ("To whom do its personnel report?", {at.PARTY}),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -83,6 +87,8 @@ def test_expected_answer_types(question, types):
             None,
         ),
         (at.PERSON, "featured Major Linda Rullens, Staff Officer", None),
+        (at.PERSON, "in partnership with the ACO CIMIC Working Group", []),
+        (at.PARTY, "in partnership with the ACO CIMIC Working Group", None),
         (
             at.CITY,
             "SHAPE in Mons, near Brussels. The European Union met the Alliance in June.",

