@@ -54,6 +54,7 @@ FRESH = ROOT / "eval" / "fresh.jsonl"
         ("Who did the centre team up with to propose the term?", {at.PARTY}),
         ("Whom does the IMS Gender Advisor advise?", {at.PARTY}),
         ("To whom do its personnel report?", {at.PARTY}),
+        ("Who would attend such a session?", {at.PERSON}),  # after a modal, "who" is the subject
     ],
 )
 def test_expected_answer_types(question, types):

@@ -117,11 +117,10 @@ _FUTURE = re.compile(
 )
 _Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECASE)
 # "Who did the Centre team up with?", "Whom does the adviser advise?": the question's object, the
-# other party of a relation, which a body answers as well as a person ("ACO CIMIC WG").
+# other party of a relation, which a body answers as well as a person ("ACO CIMIC WG"). (After a
+# modal, "who" is the subject: "Who will chair …?")
 _Q_PARTY = re.compile(
-    r"^\s*(?:and\s+|so\s+)?(?:to\s+|with\s+|for\s+|by\s+)?(?:who|whom)\s+"
-    r"(?:did|does|do|will|would|should|can|could)\b",
-    re.IGNORECASE,
+    r"^\s*(?:and\s+|so\s+)?(?:to\s+)?(?:who|whom)\s+(?:did|does|do)\b", re.IGNORECASE
 )
 # "Who is / heads …?" asks, in the singular, for one person (or the office, or the body, that does
 # it); "Who are / might / took part …?" may be answered by a group ("civilians", "the nations").
