@@ -111,3 +111,11 @@ def test_a_question_runs_blas_on_one_thread_and_gives_the_threads_back():
     with pytest.raises(ValueError), one_blas_thread():
         raise ValueError("a failing question")
     assert blas_threads() == before
+    # Questions answered at once overlap in any order; the last one out gives the threads back.
+    first, second = one_blas_thread(), one_blas_thread()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert set(blas_threads()) == {1}
+    second.__exit__(None, None, None)
+    assert blas_threads() == before

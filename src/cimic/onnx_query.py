@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,9 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 _threadpools = None  # threadpoolctl's view of the loaded BLAS libraries, made on first use
+_blas_lock = threading.Lock()
+_blas_users = 0  # questions inside one_blas_thread now
+_blas_limit = None  # the limit they share: set by the first, lifted by the last
 
 
 @contextmanager
@@ -51,16 +55,27 @@ def one_blas_thread() -> Iterator[None]:
     """numpy's BLAS on one thread for the duration: a question's products (a few thousand rows by
     384) are too small to gain from threads, and its threads contend with the encoder's.
 
-    The limit is process-wide while it lasts (BLAS has no per-thread setting); other threads'
-    products in that time run on one thread too, and are no less correct.
+    The limit is process-wide while it lasts (BLAS has no per-thread setting): questions answered
+    at once share it, the first sets it and the last lifts it, so the process's own setting always
+    comes back; other threads' products in that time run on one thread too, no less correctly.
     """
-    global _threadpools
-    if _threadpools is None:
-        from threadpoolctl import ThreadpoolController
+    global _threadpools, _blas_users, _blas_limit
+    with _blas_lock:
+        if _threadpools is None:
+            from threadpoolctl import ThreadpoolController
 
-        _threadpools = ThreadpoolController()
-    with _threadpools.limit(limits=1, user_api="blas"):
+            _threadpools = ThreadpoolController()
+        if _blas_users == 0:
+            _blas_limit = _threadpools.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
         yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 def available() -> bool:
