@@ -336,3 +336,15 @@ def test_a_question_asking_for_a_document_and_what_names_one():
     found = [text[s:e] for s, e in at.instances(at.DOCUMENT, text)]
     assert "Allied Joint Doctrine" in found[0] and any(f.startswith("AJP-3.19") for f in found)
     assert not at.instances(at.DOCUMENT, "Commanders plan operations with civilians.")
+
+
+def test_the_topic_of_an_explanation_is_no_participle():
+    """"… have appointed a focal point" mentions the focal point, not "appointed a …"; a subject
+    after "have" stays ("have NATO Allies adopted")."""
+    from cimic.abstention import _topic
+
+    covered = {"appointed", "national", "gender", "focal", "point", "nato", "allies", "adopted"}
+    q = "Which countries have appointed a national gender focal point?"
+    assert _topic(q, covered) == "a national gender focal point"
+    q = "How many plans have NATO Allies adopted?"
+    assert _topic(q, covered) == "NATO Allies adopted"

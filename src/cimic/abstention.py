@@ -286,6 +286,17 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     if best is None:
         return None
     first = best[0]
+    # "Which countries have appointed a focal point?": the topic is the focal point, not the
+    # participle after "have" ("mention appointed a …" read badly).
+    while (
+        first < best[1] - 1
+        and first > 0
+        and tokens[first - 1].group(0).lower() in _PERFECT
+        and tokens[first].group(0).lower().endswith(("ed", "en"))
+    ):
+        first += 1
+        while first < best[1] - 1 and tokens[first].group(0).lower() in joiners:
+            first += 1
     topic = question_text[tokens[first].start() : tokens[best[1] - 1].end()]
     # "the Deep-Dive session", with the article the question gave it ("the next Deep-Dive session")
     for back in (1, 2):
@@ -293,6 +304,8 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
             return f"{tokens[first - back].group(0).lower()} {topic}"
     return topic
 
+
+_PERFECT = frozenset(["have", "has", "had"])  # "… have *appointed* …": a participle follows
 
 # "X is …", "X refers to …", "X represents …": a sentence that says what X is, wherever it stands.
 _DESCRIBING = frozenset(
