@@ -339,7 +339,7 @@ def test_a_question_asking_for_a_document_and_what_names_one():
 
 
 def test_the_topic_of_an_explanation_is_no_participle():
-    """"… have appointed a focal point" mentions the focal point, not "appointed a …"; a subject
+    """ "… have appointed a focal point" mentions the focal point, not "appointed a …"; a subject
     after "have" stays ("have NATO Allies adopted")."""
     from cimic.abstention import _topic
 
