@@ -403,9 +403,8 @@ def _verb_meaning(
     data: IndexData, question: Question, cands: Candidates, rows: list[int], encoder
 ) -> float:
     """How much the question's verb adds to its closeness to the top passages' best sentence: that
-    cosine less the cosine of the question without the verb (as written)."""
-    if not question.verb:
-        return 0.0
+    cosine less the cosine of the question without the verb (as written; the caller checks it
+    has one)."""
     verb = re.compile(rf"\b{re.escape(question.verb)}\b", re.IGNORECASE)
     without = " ".join(verb.sub(" ", question.text, count=1).split())
     if not without or without == question.text:
