@@ -234,12 +234,19 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("Why was the 2004 policy criticised?", "criticised"),
         ("How do I apply for a job as a gender advisor?", "apply"),
         ("How can my unit register for the exercise?", "register"),
+        # A subject of several words: the verb is its first lower-case word after them.
+        ("How can a NATO Partner Nation apply for gender training?", "apply"),
+        ("How can a civilian NGO apply to take part?", "apply"),
+        ("How can the Alliance respond to disinformation?", "respond"),
         ("When was the first gender advisor appointed?", "appointed"),
         # After a named subject: the first word, an adverb skipped; not after a possessive.
         ("Why did Sweden create the centre?", "create"),
         ("Where did Lt Col Verbanck study?", "study"),
         ("When did the Alliance first adopt a policy?", "adopt"),
         ("When did the Centre of Excellence for Climate open?", "open"),
+        ("In which year did the UN Mission in South Sudan begin?", "begin"),
+        ("In what year did NATO first appoint a gender advisor?", "appoint"),
+        ("In which city did NATO adopt its policy?", "adopt"),
         ("Why did NATO's policy change?", None),
         # Verbs of the question's form are not what it asks about.
         ("How is human security defined?", None),

@@ -414,16 +414,19 @@ _PREDICATE = [
         r"should|would|will|shall|may|might|must|else|besides|exactly)\b)([a-z]{3,})\b",
         re.IGNORECASE,
     ),
-    # "How do I apply …", "How can my unit register …"
+    # "How do I apply …", "How can my unit register …", "How can a NATO Partner Nation apply …"
+    # (the verb is the first lower-case word after the subject's first word that no noun ending
+    # rules out: "How can a humanitarian *organisation* request …")
     re.compile(
-        r"^\s*(?:and\s+)?how\s+(?:do|can|should|would|could|may|might)\s+"
-        r"(?:i|we|you|one|(?:my|our|a|an|the)\s+[a-z]+)\s+([a-z]{3,})\b",
-        re.IGNORECASE,
+        r"^\s*(?i:and\s+)?(?i:how)\s+(?i:do|can|should|would|could|may|might)\s+"
+        r"(?:(?i:i|we|you|one)|(?i:my|our|a|an|the)\s+(?:[\w-]+\s+){0,4}?[\w-]+)"
+        r"\s+(?![a-z]*(?:tion|sion|ness|ity|ship|ism)s?\b)([a-z]{3,})\b"
     ),
     # "Why did Sweden create …", "Where did Lt Col Verbanck study?": the first word after a named
     # subject (capitalised words, not a possessive)
     re.compile(
-        r"^\s*(?i:and\s+)?(?i:why|when|where)\s+(?i:did|does|do)\s+(?i:the\s+)?"
+        r"^\s*(?i:and\s+)?(?i:why|when|where|(?:in\s+)?(?:what|which)\s+(?:year|date|month|city|"
+        r"town|country|place))\s+(?i:did|does|do)\s+(?i:the\s+)?"
         r"(?:[A-Z][\w.-]*(?<![’']s)\s+(?:(?:of|for|and|on|in|the)\s+)*){1,6}"
         rf"(?:(?:{_ADVERBS})\s+)?([a-z]{{3,}})\b"
     ),
