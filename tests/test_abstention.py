@@ -159,6 +159,18 @@ def test_explanations_say_what_is_missing():
     )
     ev = _evidence(focus=0.3, focus_min=0.1, missing_word="salary", topic="gender advisor")
     assert "“salary”" in explain(ev, model)
+    # "Who heads it today?": the present is in "who holds it now", not a missing date besides.
+    ev = _evidence(
+        type_missing=1.0, missing_types=(at.DATE, at.NAMED), topic="the CIMIC Centre of Excellence"
+    )
+    assert explain(ev, model) == (
+        "The documents mention the CIMIC Centre of Excellence but do not name who holds it now."
+    )
+    # "What is X?": the term by name, and whether the passages name it at all.
+    ev = _evidence(subject_missing=1.0, term="Female Engagement Team")
+    assert explain(ev, model) == "The documents neither define nor name “Female Engagement Team”."
+    ev = _evidence(subject_missing=0.5, term="exercise")
+    assert explain(ev, model) == "The documents mention “exercise” but do not say what it is."
     # Far below the floor in meaning, the floor is the reason ("mention make" was no reason).
     ev = _evidence(dense=0.1, coverage=0.3, missing_word="starter", topic="make")
     assert explain(ev, model) == "The documents hold nothing close to this question in meaning."
@@ -355,3 +367,39 @@ def test_the_topic_of_an_explanation_is_no_participle():
     assert _topic(q, covered) == "a national gender focal point"
     q = "How many plans have NATO Allies adopted?"
     assert _topic(q, covered) == "NATO Allies adopted"
+
+
+def test_the_topic_of_a_follow_up_has_no_stray_bracket():
+    """A rewritten follow-up carries its topic in brackets; the explanation names it without them,
+    and a short form in brackets stays paired."""
+    from cimic.abstention import _topic, _unbracketed
+
+    covered = {
+        "deep-dive",
+        "session",
+        "gender",
+        "cimic",
+        "joint",
+        "cooperation",
+        "exercise",
+        "joco",
+    }
+    q = "When is the next one? (Deep-Dive session on gender in CIMIC)"
+    assert _topic(q, covered) == "Deep-Dive session on gender in CIMIC"
+    q = "When is the Joint Cooperation Exercise (JOCO) held?"
+    assert _topic(q, covered) == "the Joint Cooperation Exercise (JOCO)"
+    assert _unbracketed("(IMS Office of the Gender Advisor") == "IMS Office of the Gender Advisor"
+    assert _unbracketed("(Cooperation (CIMIC))") == "Cooperation (CIMIC)"
+    assert _unbracketed("(CIMIC) Centre (CCOE)") == "(CIMIC) Centre (CCOE)"
+
+
+def test_who_holds_an_office_now_is_no_definition_question():
+    from cimic.questions import read_question
+
+    for q in (
+        "Who is the current SACEUR?",
+        "Who is the Supreme Allied Commander Europe at present?",
+    ):
+        read = read_question(q)
+        assert read.term is None and read.types == {at.NAMED, at.DATE}, q
+    assert read_question("Who is Major Linda Rullens?").term == "Major Linda Rullens"

@@ -52,6 +52,7 @@ from . import answer_types as at
 from .lexical import _term, content_words, terms, words
 from .questions import Question
 from .retrieval import (
+    _QUALIFIED,
     Candidates,
     QuestionWords,
     defines,
@@ -121,6 +122,7 @@ class Evidence:
     missing_word: str | None = None  # the most specific question word no top passage covers
     missing_types: tuple[str, ...] = ()
     topic: str | None = None  # the words of the question the passages do cover, as asked
+    term: str | None = None  # the term a "What is X?" question asks to define, as asked
 
     @property
     def agreement(self) -> float:
@@ -298,11 +300,32 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
         while first < best[1] - 1 and tokens[first].group(0).lower() in joiners:
             first += 1
     topic = question_text[tokens[first].start() : tokens[best[1] - 1].end()]
+    # A follow-up's topic in brackets ("… (Deep-Dive session on gender in CIMIC)") without them;
+    # a name's own short form keeps its pair ("Joint Cooperation Exercise (JOCO)").
+    topic = _unbracketed(topic)
     # "the Deep-Dive session", with the article the question gave it ("the next Deep-Dive session")
     for back in (1, 2):
         if first >= back and tokens[first - back].group(0).lower() in ("the", "a", "an"):
             return f"{tokens[first - back].group(0).lower()} {topic}"
     return topic
+
+
+def _unbracketed(text: str) -> str:
+    """text without a bracket that pairs with none inside it, or one pair around all of it."""
+    opened: list[int] = []
+    unpaired: set[int] = set()
+    for i, ch in enumerate(text):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")":
+            if opened:
+                start = opened.pop()
+                if start == 0 and i == len(text) - 1:
+                    unpaired |= {0, i}
+            else:
+                unpaired.add(i)
+    unpaired |= set(opened)
+    return "".join(ch for i, ch in enumerate(text) if i not in unpaired).strip() or text
 
 
 _PERFECT = frozenset(["have", "has", "had"])  # "… have *appointed* …": a participle follows
@@ -545,6 +568,8 @@ def gather_evidence(
         missing_word=missing_word,
         missing_types=tuple(missing_types + missing_forms),
         topic=_topic(question.text, literal),
+        # "exercise in NATO terms" is named as "exercise", the way term_aliases reads it too
+        term=_QUALIFIED.split(question.term, maxsplit=1)[0] if question.term else None,
         predicate=predicate,
         verb_meaning=verb_meaning,
         verb=verb,
@@ -576,6 +601,12 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
             return f"The documents {about} but never say {asked}."
         return f"The documents never say {asked}."
     if ev.missing_types and (why in ("type_missing", "form_missing") or not ev.missing_word):
+        if at.NAMED in ev.missing_types:  # "who holds it now" already asks for the present
+            rest = [t for t in ev.missing_types if t not in (at.NAMED, at.DATE, at.FUTURE_DATE)]
+            also = f", nor any {' or '.join(at.TYPE_NOUN[t] for t in rest)}" if rest else ""
+            if ev.topic:
+                return f"The documents {about} but do not name who holds it now{also}."
+            return f"The documents do not name who holds it now{also}."
         nouns = " or ".join(at.TYPE_NOUN[t] for t in ev.missing_types)
         if ev.topic:
             return f"The documents {about} but give no {nouns} for it."
@@ -587,5 +618,9 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
             else f"The documents say nothing about “{ev.missing_word}”."
         )
     if ev.subject_missing:
-        return "The documents do not define or name this term."
+        if not ev.term:
+            return "The documents do not define or name this term."
+        if ev.subject_missing < 1.0:  # the top passages name it without saying what it is
+            return f"The documents mention “{ev.term}” but do not say what it is."
+        return f"The documents neither define nor name “{ev.term}”."
     return "The documents hold no passage close enough to this question to answer it."

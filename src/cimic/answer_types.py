@@ -77,7 +77,7 @@ TYPE_NOUN = {
     COUNT: "number",
     MONEY: "amount of money",
     DATE: "date",
-    FUTURE_DATE: "date in the future",
+    FUTURE_DATE: "future date",
     PERSON: "person or group of people",
     PARTY: "person, group or body",
     INDIVIDUAL: "name of a person or office holder",

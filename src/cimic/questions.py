@@ -24,6 +24,13 @@ _DEFINITION = [  # most specific first
     re.compile(rf"^(?:what|who)\s+(?:is|are)\s+{_ARTICLE}(?P<x>[^?]+?)\s*\??$", re.IGNORECASE),
 ]
 MAX_TERM_WORDS = 6
+# "Who is the *current* SACEUR?", "Who is the SACEUR *at present*?" ask who holds it now, not what
+# it is: no definition question.
+_NOW = re.compile(
+    r"^(?:current|present|acting)\s+|\s+(?:at present|now|today|currently|nowadays|presently|"
+    r"these days)$",
+    re.IGNORECASE,
+)
 _COMPARISON = re.compile(
     r"^(?:difference|differences|relationship|link|distinction)\s+between\b", re.I
 )
@@ -60,6 +67,8 @@ def defined_term(question: str) -> str | None:
         m = pattern.match(q)
         if m:
             x = m.group("x").strip(" \"'“”‘’.")
+            if _NOW.search(x):
+                return None
             # "What is the group in charge of?" asks what it does, not what it is.
             if (
                 x
