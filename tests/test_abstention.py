@@ -304,6 +304,13 @@ def test_what_else_says_what_a_term_is():
     domestic = "We have proposed the term Domestic CIMIC to define civil factor integration."
     assert describes(domestic, [tuple(terms("Domestic CIMIC"))])
     assert describes("a force known as the Joint Team.", [tuple(terms("Joint Team"))])
+    # An example names its kind: the JOCO is an exercise to practise CIMIC.
+    joco = "There are several exercises to practice CIMIC, such as the Joint Cooperation Exercise."
+    assert describes(joco, [tuple(terms("Joint Cooperation Exercise"))])
+    assert not describes(
+        "Exercises and the Joint Cooperation Exercise.",
+        [tuple(terms("Joint Cooperation Exercise"))],
+    )
     # A list is no apposition; a bare mention is no description.
     assert not describes("UN Women, the Red Cross and others met.", [tuple(terms("UN Women"))])
 

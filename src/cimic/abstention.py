@@ -407,8 +407,11 @@ def describes(
                 if before[-1:] in _INTRODUCING or before[-2:] in (
                     ["known", "as"],
                     ["referred", "to"],
+                    ["such", "as"],
                 ):
-                    return True  # "proposed the term Domestic CIMIC to define …", "known as X"
+                    # "proposed the term Domestic CIMIC to define …", "known as X", and an
+                    # example of a kind ("exercises to practise CIMIC …, such as the JOCO")
+                    return True
                 after = [w for w in raw[end + 1 : end + 1 + DESCRIBE_WITHIN] if w not in ",:"]
                 if any(w in _DESCRIBING for w in after) or raw[end + 1 : end + 2] == [":"]:
                     return True  # "X is …", "X refers to …", "Cyber Operation: “Actions in …”"
