@@ -29,7 +29,9 @@ FRESH = ROOT / "eval" / "fresh.jsonl"
         ("When is the next Deep-Dive session?", {at.FUTURE_DATE}),
         ("In what year was the centre founded?", {at.DATE}),
         ("Who is the current Chief of the office?", {at.NAMED, at.DATE}),
-        ("Who heads Allied Command Operations?", {at.INDIVIDUAL}),
+        ("Who heads Allied Command Operations?", {at.HOLDER}),
+        ("Who chairs the committee?", {at.HOLDER}),  # a person or an office chairs, not a body
+        ("Who supports Allies in meeting them?", {at.INDIVIDUAL}),
         # The question names the office: only its holder's name answers.
         ("Who is the Director General of the International Military Staff?", {at.NAMED}),
         ("Which NATO members have published a national plan?", {at.COUNTRIES}),
@@ -80,6 +82,9 @@ def test_expected_answer_types(question, types):
         (at.INDIVIDUAL, "The Quartermaster Liaison Cell coordinates deliveries", None),
         # Who holds an office now: a name, not the office's title again.
         (at.NAMED, "the Chief of the Office and the Gender Advisor", []),
+        (at.HOLDER, "NATO and the EU hold talks.", []),
+        (at.HOLDER, "It is headed by the Supreme Allied Commander Europe.", None),
+        (at.INDIVIDUAL, "NATO and the EU hold talks.", None),
         (at.NAMED, "said Lieutenant Colonel Verbanck", ["Lieutenant Colonel Verbanck"]),
         (at.DATE, "Last updated: 12 Jan. 2021", ["12 Jan", "2021"]),
         (

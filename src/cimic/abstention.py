@@ -90,6 +90,7 @@ FACTOID_TYPES = frozenset(
         at.PERSON,
         at.PARTY,
         at.INDIVIDUAL,
+        at.HOLDER,
         at.NAMED,
         at.PLACE,
         at.CITY,

@@ -20,10 +20,12 @@ date           a year (1800–2099) or a calendar date with a month name (month 
                calendar module, English locale)
 future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
                for questions about what comes next
-individual     for "Who is / heads / chairs …?": a personal name after a rank or honorific
+individual     for "Who is / supports …?": a personal name after a rank or honorific
                ("Major Linda Rullens", "Ms Gassauer"), an office title ("Director General",
                "Supreme Allied Commander Europe", "Chairperson"), or an organisation's name as
                below ("NATO supports Allies"); not a group of people
+office holder  for "Who heads / chairs / commands / directs …?": a personal name or an office title
+               as for individual, not an organisation (a person or an office chairs, not a body)
 named person   for "Who is the current … / Who heads … today?": a personal name after a rank or
                honorific; an office title only restates the office asked about
 document       for "Which manual / document / reference / publication …?" (a ranking boost, not an
@@ -69,8 +71,9 @@ INDIVIDUAL = "individual"
 NAMED = "named person"
 DOCUMENT = "document"
 PARTY = "party"
+HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
-TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY)
+TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -81,6 +84,7 @@ TYPE_NOUN = {
     PERSON: "person or group of people",
     PARTY: "person, group or body",
     INDIVIDUAL: "name of a person or office holder",
+    HOLDER: "name of a person or office holder",
     NAMED: "name of the person who holds it now",
     DOCUMENT: "document",
     PLACE: "place",
@@ -127,6 +131,10 @@ _Q_PARTY = re.compile(
 _Q_INDIVIDUAL = re.compile(
     r"^\s*(?:and\s+|so\s+)?who\s+(?:is|was|(?!does\b|has\b|needs\b|besides\b)[a-z]+[^s]s)\b",
     re.IGNORECASE,
+)
+# "Who heads / chairs / commands …?": a person or an office does that, not a body.
+_Q_LEADS = re.compile(
+    r"^\s*(?:and\s+|so\s+)?who\s+(?:heads|chairs|commands|directs|presides)\b", re.IGNORECASE
 )
 _Q_PLACE = re.compile(
     r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at) (?:what|which) (?:\w+ )?(?:city|town|country|place|location)\b|"
@@ -202,7 +210,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         elif _Q_PRESENT.search(asked) or _Q_OFFICE_HOLDER.search(question):
             out.add(NAMED)  # who holds an office now: a title only restates the office
         else:
-            out.add(INDIVIDUAL)
+            out.add(HOLDER if _Q_LEADS.search(question) else INDIVIDUAL)
     if _Q_PLACE.search(question):
         out.add(CITY if _Q_CITY.search(question) else PLACE)
     if _Q_COUNTRIES.search(question):
@@ -571,6 +579,8 @@ def instances(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_DOCUMENT, text)
     if kind == NAMED:
         return _spans(_NAMED, text)
+    if kind == HOLDER:
+        return _spans(_INDIVIDUAL, text)
     if kind == INDIVIDUAL:
         return _spans(_INDIVIDUAL, text) + _spans(_ORG, text)
     if kind == PLACE:
