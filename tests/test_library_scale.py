@@ -202,6 +202,23 @@ def test_stored_term_sets_group_duplicates_as_the_texts_do(tmp_path: Path):
     assert any(len(g) > 1 for g in groups)
 
 
+def test_dense_and_sparse_duplicate_products_agree(monkeypatch):
+    """Duplicate grouping multiplies densely for few short passages and sparsely beyond; both
+    count shared terms exactly, so they find the same pairs."""
+    import cimic.answer as answer
+
+    rng = np.random.default_rng(7)
+    base = rng.choice(5_000, 60, replace=False)
+    keys = [np.unique(rng.choice(5_000, int(rng.integers(3, 90)))) for _ in range(35)]
+    keys += [np.unique(np.concatenate([base, rng.choice(5_000, 4)])), np.unique(base)]
+    entry = [None] * len(keys)
+    monkeypatch.setattr(answer, "DENSE_PRODUCT", 10**12)
+    dense = answer._duplicates(keys, entry)
+    monkeypatch.setattr(answer, "DENSE_PRODUCT", 0)
+    sparse = answer._duplicates(keys, entry)
+    assert dense[-1, -2] and np.array_equal(dense, sparse)
+
+
 def test_damaged_term_sets_are_reported_as_a_corrupt_index(tmp_path: Path):
     from cimic.errors import IndexCorruptError
 

@@ -15,6 +15,9 @@ from .store import IndexData
 from .types import Answer, Chunk, Passage
 
 NEAR_DUPLICATE = 0.85  # share of the shorter passage's terms found in the longer one
+DENSE_PRODUCT = (
+    4_000_000  # rows² x distinct terms up to which duplicate grouping multiplies densely
+)
 HIGHLIGHT_MARGIN = 0.04
 
 
@@ -45,20 +48,26 @@ def duplicates_among(chunks: list[Chunk], keys: list[np.ndarray] | None = None) 
 
 
 def _duplicates(keys: list[np.ndarray], entry: list) -> np.ndarray:
-    from scipy.sparse import csr_matrix
-
     n = len(keys)  # each key array holds distinct term ids (a set)
     size = np.array([len(k) for k in keys], dtype=np.float32)
     shared = np.zeros((n, n), dtype=np.float32)
     if keys and size.sum():
-        # Rows x terms as a sparse 0/1 matrix (a term counted once per row): shared terms of
-        # every pair in one sparse product. (A dense one is faster over 40 short passages, but
-        # its cost grows as rows² x distinct terms, which a library's longer passages make large.)
+        # Rows x terms as a 0/1 matrix (a term counted once per row): shared terms of every pair
+        # in one product. Dense while rows² x distinct terms stays small (40 passages of a few
+        # hundred terms: a fifth of the sparse product's time), sparse beyond, where a dense
+        # product's cost would grow with longer passages. Both count exactly.
         ids = np.concatenate(keys)
-        column = np.unique(ids, return_inverse=True)[1]
+        distinct, column = np.unique(ids, return_inverse=True)
         row = np.repeat(np.arange(n), size.astype(np.int64))
-        m = csr_matrix((np.ones(len(ids), np.float32), (row, column)), shape=(n, column.max() + 1))
-        shared = (m @ m.T).toarray()
+        if n * n * len(distinct) <= DENSE_PRODUCT:
+            m = np.zeros((n, len(distinct)), np.float32)
+            m[row, column] = 1.0
+            shared = m @ m.T
+        else:
+            from scipy.sparse import csr_matrix
+
+            m = csr_matrix((np.ones(len(ids), np.float32), (row, column)), shape=(n, len(distinct)))
+            shared = (m @ m.T).toarray()
     small = np.minimum.outer(size, size)
     dup = (small >= 5) & (shared >= NEAR_DUPLICATE * np.maximum(small, 1) - 1e-6)
     if any(e is not None for e in entry):
