@@ -15,9 +15,8 @@ from .store import IndexData
 from .types import Answer, Chunk, Passage
 
 NEAR_DUPLICATE = 0.85  # share of the shorter passage's terms found in the longer one
-DENSE_PRODUCT = (
-    4_000_000  # rows² x distinct terms up to which duplicate grouping multiplies densely
-)
+# rows² x distinct terms up to which duplicate grouping multiplies densely (see _duplicates)
+DENSE_PRODUCT = 4_000_000
 HIGHLIGHT_MARGIN = 0.04
 
 

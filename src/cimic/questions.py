@@ -27,7 +27,7 @@ MAX_TERM_WORDS = 6
 # "Who is the *current* SACEUR?", "Who is the SACEUR *at present*?" ask who holds it now, not what
 # it is: no definition question.
 _NOW = re.compile(
-    r"^(?:current|present|acting)\s+|\s+(?:at present|now|today|currently|nowadays|presently|"
+    r"^current\s+|\s+(?:at present|now|today|currently|nowadays|presently|"
     r"these days)$",
     re.IGNORECASE,
 )
