@@ -311,3 +311,14 @@ def test_a_paraphrased_verb_adds_meaning_and_an_unsaid_one_takes_it_away(real_as
     assert heads.predicate == 1.0 and heads.verb_meaning == 0.0
     model = real_assistant.abstention
     assert not model.abstains(runs) and model.abstains(audits)
+
+
+def test_a_word_whose_stem_is_a_stop_word_anchors_nothing(real_assistant):
+    """ "human beings" stems to "be", which every passage holds: it must not stand for the
+    question's focus when the answer-type check looks for an instance near it."""
+    answer = real_assistant.ask(
+        "And who does it promote collaboration with?",
+        history=["Tell me about NATO's policy on trafficking in human beings."],
+    )
+    assert not answer.abstained
+    assert any("civil society" in p.text for p in answer.passages)

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from . import answer_types as at
-from .lexical import _term, content_words, terms, words
+from .lexical import _stopwords, _term, content_words, terms, words
 from .questions import Question
 from .retrieval import (
     _QUALIFIED,
@@ -505,7 +505,12 @@ def gather_evidence(
     literal = {w for w in focus_words if cov[w] >= 1.0}
     # Anchors: the question's most specific words that the top passages hold literally.
     # (Ties go to the earlier word of the question: a set's order changes from run to run.)
-    by_specificity = sorted(literal, key=lambda w: (-spec[w], focus_words.index(w)))
+    # (A word whose stem is a stop word anchors nothing: "human beings" -> "be", in every passage.)
+    stop = _stopwords()
+    by_specificity = sorted(
+        (w for w in literal if _term(w) not in stop),
+        key=lambda w: (-spec[w], focus_words.index(w)),
+    )
     anchor_stems = {_term(w) for w in by_specificity[:ANCHORS]}
     # What the question already says, in either form of an acronym pair: "Civil-Military
     # Cooperation Centre" tells nothing new to "Which universities partner with the CIMIC Centre …?"
