@@ -470,6 +470,44 @@ _FORM_VERBS = frozenset(
 )
 
 
+# Light verbs carry little meaning of their own: "*take* a stance", "*gave* their backing" say it
+# in their object, which the focus words already weigh.
+_LIGHT_VERBS = frozenset(
+    [
+        "take",
+        "takes",
+        "took",
+        "taken",
+        "give",
+        "gives",
+        "gave",
+        "given",
+        "make",
+        "makes",
+        "made",
+        "get",
+        "gets",
+        "got",
+        "have",
+        "has",
+        "had",
+        "do",
+        "does",
+        "did",
+        "put",
+        "puts",
+        "set",
+        "sets",
+        "come",
+        "comes",
+        "came",
+        "go",
+        "goes",
+        "went",
+    ]
+)
+
+
 def is_form_verb(word: str) -> bool:
     """Whether a verb belongs to the question's form ("defined", "located"), not its content."""
     return word in _FORM_VERBS
@@ -482,7 +520,7 @@ def predicate(question: str) -> str | None:
         m = pattern.search(question)
         if m:
             word = m.group(1).lower()
-            return None if word in _FORM_VERBS else word
+            return None if word in _FORM_VERBS or word in _LIGHT_VERBS else word
     return None
 
 
