@@ -270,6 +270,12 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("Where is the centre located?", None),
         ("Where does the Joint Cooperation Exercise sit?", None),
         ("Who is the Chief of the office?", None),
+        # Yes/no: after do or a modal the verb is bare; a plural or a function word is not it.
+        ("Does NATO pay gender advisors extra for deployments?", "pay"),
+        ("Do the member states belong to the UN agreement?", "belong"),
+        ("Does the NATO Committee on Gender Perspectives meet every month?", "meet"),
+        ("Can civilians attend the Deep-Dive sessions?", "attend"),
+        ("Can you tell me what the CIMIC Map says?", None),
         # A light verb says little; its object says what is asked ("take a stance").
         ("When did the Alliance first take a stance against trafficking?", None),
         ("Who gave their backing to the policy?", None),

@@ -415,6 +415,11 @@ _ADVERBS = (
     "first|ever|last|originally|initially|formally|officially|actually|really|still|also|"
     "finally|recently|later|jointly|again|once|suddenly|eventually|already|never"
 )
+# Function words that follow a subject without being its verb ("… Office of *the* Gender …").
+_NOT_VERBS = (
+    "the|and|for|nor|but|with|from|into|onto|that|this|these|those|their|its|his|her|our|your|"
+    "any|all|some|more|most|about|over|under|between|within|without|than|such|each|every|other"
+)
 _PREDICATE = [
     # "Who chairs …", "Who founded …"
     re.compile(
@@ -443,6 +448,16 @@ _PREDICATE = [
         r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b"
         r".*?\b([a-z]{3,}(?:ed|en))\b",
         re.IGNORECASE,
+    ),
+    # Yes/no: "Does NATO *pay* …?", "Can civilians *attend* …?", "Does the NATO Committee on Gender
+    # Perspectives *meet* …?": after do or a modal the verb is bare, so the first lower-case word
+    # after the subject's first word that no plural or noun ending rules out ("Do the member
+    # states *belong* …"); a request ("Can you tell me …") asks no verb of its own.
+    re.compile(
+        r"^\s*(?i:and\s+)?(?i:does|do|did|can|could|will|would|should|may|might|must)\s+"
+        r"(?!(?i:you)\b)(?:(?i:the|a|an)\s+)?(?:[\w-]+\s+){0,8}?[\w-]+\s+"
+        rf"(?!(?:{_NOT_VERBS})\b)"
+        r"(?![a-z]*(?:tion|sion|ness|ity|ship|ism)s?\b)(?![a-z]*[^su]s\b)([a-z]{3,})\b"
     ),
 ]
 
