@@ -276,6 +276,9 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("Does the NATO Committee on Gender Perspectives meet every month?", "meet"),
         ("Can civilians attend the Deep-Dive sessions?", "attend"),
         ("Can you tell me what the CIMIC Map says?", None),
+        # A phrasal verb means what its word alone does not ("wrapped up" = closed).
+        ("Who wrapped up the Deep-Dive session?", None),
+        ("How can a country bounce back after a disaster?", None),
         # A light verb says little; its object says what is asked ("take a stance").
         ("When did the Alliance first take a stance against trafficking?", None),
         ("Who gave their backing to the policy?", None),

@@ -528,6 +528,9 @@ def is_form_verb(word: str) -> bool:
     return word in _FORM_VERBS
 
 
+_PARTICLE = re.compile(r"\s+(?:up|out|off|down|away|back|over)\b", re.IGNORECASE)
+
+
 def predicate(question: str) -> str | None:
     """The verb that says what the question asks of its subject ("Who *chairs* …", "Why was …
     *criticised*?", "How do I *apply* …"), lower-cased; None when the form shows none."""
@@ -535,6 +538,8 @@ def predicate(question: str) -> str | None:
         m = pattern.search(question)
         if m:
             word = m.group(1).lower()
+            if _PARTICLE.match(question, m.end(1)):
+                return None  # "Who *wrapped up* …": a phrasal verb means what its word does not
             return None if word in _FORM_VERBS or word in _LIGHT_VERBS else word
     return None
 
