@@ -19,6 +19,7 @@ from .conftest import ROOT
 SEEDS = ROOT.parent / "shared" / "seeds"
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 FRESH = ROOT / "eval" / "fresh.jsonl"
+FRESH2 = ROOT / "eval" / "fresh2.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -216,8 +217,13 @@ def test_evaluation_set_has_what_the_issue_asks_and_its_evidence_is_verbatim():
         pytest.skip("../shared/seeds is not beside the checkout")
     fold = lambda t: re.sub(r"\s+", " ", t).strip()  # noqa: E731
     texts = {p.name: fold(p.read_text(encoding="utf-8")) for p in SEEDS.iterdir()}
-    fresh = [json.loads(line) for line in FRESH.read_text(encoding="utf-8").splitlines()]
+    fresh = [
+        json.loads(line)
+        for path in (FRESH, FRESH2)
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
     assert not {i["id"] for i in fresh} & {i["id"] for i in items}
+    assert len({i["id"] for i in fresh}) == len(fresh)
     for item in items + fresh:
         for e in item["evidence"]:
             assert fold(e["text"]) in texts[e["doc"]], item["id"]
