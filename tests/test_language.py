@@ -136,6 +136,15 @@ def test_typos_are_corrected_to_corpus_words():
     assert v.correct("zebra") is None
 
 
+def test_a_real_word_the_corpus_lacks_is_no_typo():
+    """ "wealth" is one letter from "health" and "quality" from "equality", but the model's
+    tokenizer knows both as English words: they are searched as asked, not "corrected"."""
+    v = Vocabulary.learn(["health and equality of women and men " * 3])
+    assert v.correct("wealth") is None and v.correct("quality") is None
+    assert v.correct("helth") == "health" and v.correct("equalty") == "equality"
+    assert "health" not in v.expand("How does a nation's wealth shape its forces?")
+
+
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [

@@ -2,15 +2,19 @@
 
 "Civil-Military Interaction (CMI)" teaches that CMI and civil-military interaction are one thing,
 so a query with either finds passages with the other. Words of the corpus let a misspelt query
-word ("cooperaton") be read as the corpus word one edit away ("cooperation").
+word ("cooperaton") be read as the corpus word one edit away ("cooperation"); a word the model's
+tokenizer knows as a whole English word is never read as a typo.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .lexical import _stopwords, terms, tokens, words
 
@@ -65,6 +69,27 @@ def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
     return {short: forms.most_common(1)[0][0] for short, forms in sorted(seen.items())}
 
 
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole English words the packaged model's tokenizer knows (about 22,500, read once).
+
+    A word it knows is no typo, even when the corpus lacks it: "wealth" is not a misspelt "health",
+    nor "might" a misspelt "right". Empty, with a warning, when the tokenizer cannot be read.
+    """
+    try:
+        from .embedding import packaged_model_path
+
+        path = packaged_model_path() / "tokenizer.json"
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except Exception as exc:  # noqa: BLE001 - any failure leaves typo correction unguarded
+        log.warning("typo correction cannot tell real words: %s", exc)
+        return frozenset()
+    return frozenset(w for w in vocab if w.isalpha() and w.islower())
+
+
 def _edits(word: str, letters: str) -> set[str]:
     """Every string one insertion, deletion, substitution or adjacent swap away from word."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
@@ -106,6 +131,8 @@ class Vocabulary:
     def correct(self, word: str) -> str | None:
         """The most frequent corpus word one edit away from an unknown word, if any."""
         if word in self.word_counts or len(word) < MIN_TYPO_LEN or not word.isalpha():
+            return None
+        if word in english_words():  # a real word the corpus lacks, not a misspelt one it has
             return None
         candidates = {
             w
