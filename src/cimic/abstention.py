@@ -52,12 +52,12 @@ from . import answer_types as at
 from .lexical import _stopwords, _term, content_words, terms, words
 from .questions import Question
 from .retrieval import (
-    _QUALIFIED,
     Candidates,
     QuestionWords,
     defines,
     embed_question_words,
     term_aliases,
+    term_head,
 )
 from .store import IndexData
 
@@ -380,8 +380,6 @@ def describes(
 ) -> bool:
     """Whether text says what the term is: "Military doctrine is …", or a name glossed by it in
     brackets ("the NATO Policy for Civil-Military Cooperation (MC 411)")."""
-    from .lexical import _stopwords
-
     stop = _stopwords()
     # "the NATO Policy for Civil-Military Cooperation (MC 411)": a name glossed by its short form.
     # (Not when the question already gives that name: "What is a Civil-Military Operations Centre
@@ -578,7 +576,7 @@ def gather_evidence(
         missing_types=tuple(missing_types + missing_forms),
         topic=_topic(question.text, literal),
         # "exercise in NATO terms" is named as "exercise", the way term_aliases reads it too
-        term=_QUALIFIED.split(question.term, maxsplit=1)[0] if question.term else None,
+        term=term_head(question.term) if question.term else None,
         predicate=predicate,
         verb_meaning=verb_meaning,
         verb=verb,

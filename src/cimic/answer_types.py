@@ -415,6 +415,8 @@ _ADVERBS = (
     "first|ever|last|originally|initially|formally|officially|actually|really|still|also|"
     "finally|recently|later|jointly|again|once|suddenly|eventually|already|never"
 )
+# A word with a noun's ending is not the verb ("How can a humanitarian *organisation* request …").
+_NOUN_ENDING = r"(?![a-z]*(?:tion|sion|ness|ity|ship|ism)s?\b)"
 # Function words that follow a subject without being its verb ("… Office of *the* Gender …").
 _NOT_VERBS = (
     "the|and|for|nor|but|with|from|into|onto|that|this|these|those|their|its|his|her|our|your|"
@@ -433,7 +435,7 @@ _PREDICATE = [
     re.compile(
         r"^\s*(?i:and\s+)?(?i:how)\s+(?i:do|can|should|would|could|may|might)\s+"
         r"(?:(?i:i|we|you|one)|(?i:my|our|a|an|the)\s+(?:[\w-]+\s+){0,4}?[\w-]+)"
-        r"\s+(?![a-z]*(?:tion|sion|ness|ity|ship|ism)s?\b)([a-z]{3,})\b"
+        rf"\s+{_NOUN_ENDING}([a-z]{{3,}})\b"
     ),
     # "Why did Sweden create …", "Where did Lt Col Verbanck study?": the first word after a named
     # subject (capitalised words, not a possessive)
@@ -456,8 +458,8 @@ _PREDICATE = [
     re.compile(
         r"^\s*(?i:and\s+)?(?i:does|do|did|can|could|will|would|should|may|might|must)\s+"
         r"(?!(?i:you)\b)(?:(?i:the|a|an)\s+)?(?:[\w-]+\s+){0,8}?[\w-]+\s+"
-        rf"(?!(?:{_NOT_VERBS})\b)"
-        r"(?![a-z]*(?:tion|sion|ness|ity|ship|ism)s?\b)(?![a-z]*[^su]s\b)([a-z]{3,})\b"
+        rf"(?!(?:{_NOT_VERBS})\b){_NOUN_ENDING}"
+        r"(?![a-z]*[^su]s\b)([a-z]{3,})\b"
     ),
 ]
 

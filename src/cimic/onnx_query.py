@@ -115,12 +115,15 @@ class Lexicon:
         return None if i is None else np.asarray(self._vectors[i], dtype=np.float32)
 
 
+def whole_words(vocab: dict[str, int]) -> list[str]:
+    """A WordPiece vocabulary's whole lower-case words (no word pieces, marks or digits), in its
+    order, which lists words roughly from the most frequent."""
+    return sorted((w for w in vocab if w.isalpha() and w.islower()), key=vocab.__getitem__)
+
+
 def lexicon_words(tokenizer) -> list[str]:
-    """The tokenizer's first LEXICON_WORDS whole lower-case words of three letters or more (no word
-    pieces; a WordPiece vocabulary lists its words roughly from the most frequent)."""
-    vocab = tokenizer.get_vocab()
-    words = [w for w in vocab if len(w) >= 3 and w.isalpha() and w.islower()]
-    return sorted(words, key=vocab.__getitem__)[:LEXICON_WORDS]
+    """The tokenizer's first LEXICON_WORDS whole words of three letters or more."""
+    return [w for w in whole_words(tokenizer.get_vocab()) if len(w) >= 3][:LEXICON_WORDS]
 
 
 def ensure_lexicon(index_dir: Path, fingerprint: str) -> bool:

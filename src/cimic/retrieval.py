@@ -157,6 +157,11 @@ def neighbour_terms(data: IndexData, query: str, words: QuestionWords) -> tuple[
 _TITLE = re.compile(r"(?:[A-Z][\w’'-]*\s+){1,5}[A-Z][\w’'-]*(?=\s+[a-z(])")
 
 
+def term_head(term: str) -> str:
+    """The term before a qualifier naming the Alliance ("exercise in NATO terms" -> "exercise")."""
+    return _QUALIFIED.split(term, maxsplit=1)[0]
+
+
 def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
     """Index-term forms of a term: itself, its parts "X (Y)", and its acronym pair."""
     forms = [term, *re.findall(r"\(([^)]+)\)", term), re.sub(r"\s*\([^)]*\)", "", term)]
@@ -169,8 +174,7 @@ def term_aliases(term: str, vocabulary: Vocabulary) -> list[tuple[str, ...]]:
     fixed = re.sub(r"^(?:the\s+)?(?:definition|meaning)\s+of\s+(?:the\s+|an?\s+)?", "", fixed)
     if fixed != " ".join(words(term)):
         forms.append(fixed)
-    # "exercise in NATO terms", "civil preparedness within NATO": the term before its qualifier.
-    head = _QUALIFIED.split(term, maxsplit=1)[0]
+    head = term_head(term)
     if head != term and head.strip():
         forms.append(head)
     out: list[tuple[str, ...]] = []

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from .lexical import _stopwords, terms, tokens, words
 
+log = logging.getLogger(__name__)
+
 # "Long Form Words (LFW)": a parenthesised short form of 2-12 characters with capitals.
 _SHORT_FORM = re.compile(r"\(([A-Z][A-Za-z]*(?:-[A-Za-z]+)?[A-Z][A-Za-z]*s?)\)")
 _WORD_SPLIT = re.compile(r"[\s\-–]+")
@@ -69,25 +71,23 @@ def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
     return {short: forms.most_common(1)[0][0] for short, forms in sorted(seen.items())}
 
 
-log = logging.getLogger(__name__)
-
-
 @lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
-    """The whole English words the packaged model's tokenizer knows (about 22,500, read once).
+    """The whole English words the packaged model's tokenizer knows (about 22,000, read once).
 
     A word it knows is no typo, even when the corpus lacks it: "wealth" is not a misspelt "health",
     nor "might" a misspelt "right". Empty, with a warning, when the tokenizer cannot be read.
     """
     try:
         from .embedding import packaged_model_path
+        from .onnx_query import whole_words
 
         path = packaged_model_path() / "tokenizer.json"
         vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
     except Exception as exc:  # noqa: BLE001 - any failure leaves typo correction unguarded
         log.warning("typo correction cannot tell real words: %s", exc)
         return frozenset()
-    return frozenset(w for w in vocab if w.isalpha() and w.islower())
+    return frozenset(whole_words(vocab))
 
 
 def _edits(word: str, letters: str) -> set[str]:
