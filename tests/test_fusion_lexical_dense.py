@@ -38,10 +38,21 @@ def test_rank_breaks_ties_by_id():
         ("analysed", "analyzed"),
         ("behaviour", "behavior"),
         ("harmonising", "harmonizing"),
+        ("practise", "practice"),
+        ("practised", "practiced"),
+        ("adviser", "advisor"),
+        ("advisers", "advisors"),
     ],
 )
 def test_british_and_american_spellings_meet(british: str, american: str):
     assert terms(british) == terms(american)
+
+
+def test_the_advisor_is_not_the_verb_advise():
+    """Folding adviser into advisor must not fold the noun into the verb: in our documents
+    "Gender Advisor" is a title, and "advises" would otherwise match every mention of it."""
+    assert terms("advisor") != terms("advises")
+    assert terms("organiser") == terms("organizer")
 
 
 def test_short_words_are_not_folded():

@@ -145,6 +145,14 @@ def test_a_real_word_the_corpus_lacks_is_no_typo():
     assert "health" not in v.expand("How does a nation's wealth shape its forces?")
 
 
+def test_a_rarer_real_word_is_no_typo_either():
+    """ "wield" is no whole word of the model's tokenizer, but pyspellchecker's English list has
+    it: it is not read as the corpus's "field"."""
+    v = Vocabulary.learn(["the field of military operations " * 3])
+    assert v.correct("wield") is None
+    assert v.correct("feild") == "field"
+
+
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [

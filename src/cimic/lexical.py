@@ -15,6 +15,12 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # British -> American endings, applied before stemming so both spellings meet. Kept as text (an
 # unmatched group is replaced by nothing) so the rules can be hashed into the index manifest.
 _SPELLING_RULES = (
+    # Noun and verb told apart by British spelling only (practice/practise, licence/license):
+    # one form, as American spelling writes both.
+    (r"(?<=\w{3})ctis(e|es|ed|ing)$", r"ctic\1"),
+    # An agent noun spelt -er and -or (adviser/advisor): the -or form, which keeps the noun apart
+    # from the verb ("advises"); -iser is otherwise the -ise verb's noun ("organiser").
+    (r"^(advis|supervis)er(s)?$", r"\1or\2"),
     (r"(?<=\w{3})is(e|es|ed|ing|ation|ations|er|ers)$", r"iz\1"),
     (r"(?<=\w{2})ys(e|es|ed|ing)$", r"yz\1"),
     (r"(?<=\w{3})our(s|ed|ing|able)?$", r"or\1"),
