@@ -1,8 +1,11 @@
 """Question latency and index build time against the bare encoder, measured in one run.
 
 Prints medians (and p95) of `Assistant.ask` over the dev questions beside the median of encoding the
-same questions with the bare sentence-transformers model, and a full index build beside the bare
-encode time of the same texts. Run with `make bench`.
+same questions with the bare sentence-transformers model; the same over the several hundred
+questions of eval/questions.jsonl asked once each (what a loaded index remembers from one question
+to the next, such as its corpus words' neighbours, helps there only as it would a user's new
+questions); and a full index build beside the bare encode time of the same texts. Run with
+`make bench`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+EVAL = ROOT / "eval" / "questions.jsonl"
 
 
 def p95(xs: list[float]) -> float:
@@ -29,11 +33,12 @@ def p95(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
-def questions() -> list[tuple[str, list[str]]]:
-    if DEV.is_file():
+def questions(path: Path = DEV) -> list[tuple[str, list[str]]]:
+    """(question, history) pairs of a JSONL question file; two questions when it is missing."""
+    if path.is_file():
         items = [
             json.loads(line)
-            for line in DEV.read_text(encoding="utf-8").splitlines()
+            for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip()
         ]
         return [(i["question"], i.get("history") or []) for i in items]
@@ -69,31 +74,55 @@ def main() -> None:
         for (q, h), query in zip(qs, queries, strict=True):  # warm both paths
             assistant.ask(q, history=h)
             bare.encode([query], normalize_embeddings=True)
+
         # Rounds alternate a pass of asks with a pass of bare encodes (which goes first alternates
         # too), so machine noise falls on both. Not question by question: each engine's threads
         # wait for work a moment after a run (ONNX Runtime's spin, torch's OpenMP), and
         # interleaving single questions timed each engine against the other's waiting threads,
         # which no real process does.
-        t_ask, t_bare = [], []
+        def timed(items: list, queries: list[str], n: int, t_ask: list, t_bare: list) -> None:
+            """A pass of asks and a pass of bare encodes over the same questions, in turn order n."""
 
-        def pass_of_asks() -> None:
-            for q, h in qs:
-                t0 = time.perf_counter()
-                assistant.ask(q, history=h)
-                t_ask.append(time.perf_counter() - t0)
+            def pass_of_asks() -> None:
+                for q, h in items:
+                    t0 = time.perf_counter()
+                    assistant.ask(q, history=h)
+                    t_ask.append(time.perf_counter() - t0)
 
-        def pass_of_encodes() -> None:
-            for query in queries:
-                t0 = time.perf_counter()
-                bare.encode([query], normalize_embeddings=True)
-                t_bare.append(time.perf_counter() - t0)
+            def pass_of_encodes() -> None:
+                for query in queries:
+                    t0 = time.perf_counter()
+                    bare.encode([query], normalize_embeddings=True)
+                    t_bare.append(time.perf_counter() - t0)
 
-        for n in range(args.rounds):
             for run in (pass_of_asks, pass_of_encodes)[:: 1 if n % 2 else -1]:
                 run()
+
+        t_ask, t_bare = [], []
+        for n in range(args.rounds):
+            timed(qs, queries, n, t_ask, t_bare)
         ask_med, bare_med = statistics.median(t_ask), statistics.median(t_bare)
         print(
             f"\n1. question latency over {len(qs)} dev questions x {args.rounds} rounds (warm, no cache)"
+        )
+        print(
+            f"   assistant.ask      median {ask_med * 1000:7.2f} ms   p95 {p95(t_ask) * 1000:7.2f} ms"
+        )
+        print(
+            f"   bare model encode  median {bare_med * 1000:7.2f} ms   p95 {p95(t_bare) * 1000:7.2f} ms"
+        )
+        print(f"   ratio ask / bare encode: {ask_med / bare_med:.2f}")
+
+        # Distinct questions, each asked once: blocks of 30 asks and 30 bare encodes alternate
+        # (which goes first alternates too), as the rounds above do.
+        many = questions(EVAL)
+        t_ask, t_bare = [], []
+        for n, start in enumerate(range(0, len(many), 30)):
+            block = many[start : start + 30]
+            timed(block, [standalone_query(q, h) for q, h in block], n, t_ask, t_bare)
+        ask_med, bare_med = statistics.median(t_ask), statistics.median(t_bare)
+        print(
+            f"\n   {len(many)} distinct questions ({EVAL.name}), each asked once (warm, no cache)"
         )
         print(
             f"   assistant.ask      median {ask_med * 1000:7.2f} ms   p95 {p95(t_ask) * 1000:7.2f} ms"

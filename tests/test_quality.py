@@ -212,6 +212,35 @@ def test_question_words_meet_their_nearest_corpus_words(real_assistant):
     assert neighbour_terms(data, "sourdough", embed_question_words(data, sourdough, enc)) == ()
 
 
+def test_remembered_word_neighbours_are_the_ones_a_search_finds(real_assistant, monkeypatch):
+    """A corpus word's neighbours are searched once per loaded index and then remembered; a word
+    the corpus lacks is searched every time (its vector comes with the question)."""
+    from cimic import retrieval
+    from cimic.questions import read_question
+    from cimic.retrieval import embed_question_words, neighbour_terms
+
+    data = real_assistant.current()
+    enc = real_assistant.encoder
+    question = read_question("How do civilians and recruits cooperate with the military?")
+    words = embed_question_words(data, question, enc)
+    data.neighbour_memo.clear()
+    fresh = neighbour_terms(data, question.text, words)
+    assert "civilians" in data.neighbour_memo and "recruits" not in data.neighbour_memo
+    searched: list[int] = []
+    search = type(data.word_vectors).search_many
+    monkeypatch.setattr(
+        type(data.word_vectors),
+        "search_many",
+        lambda self, q, k: searched.append(len(q)) or search(self, q, k),
+    )
+    assert neighbour_terms(data, question.text, words) == fresh
+    unknown = [w for w in words.embedded if w not in data.word_index]
+    assert "recruits" in unknown and searched == [len(unknown)]  # only the words the corpus lacks
+    monkeypatch.setattr(retrieval, "NEIGHBOUR_MEMO", 1)  # full: started afresh, still right
+    assert neighbour_terms(data, question.text, words) == fresh
+    assert len(data.neighbour_memo) <= len(question.focus)
+
+
 def test_a_question_costs_one_encoder_run_and_one_short_run_for_its_unknown_words(real_assistant):
     """The question's words the corpus lacks are embedded once, in one short run, and shared by
     retrieval and the abstention evidence (no per-word runs)."""

@@ -27,6 +27,7 @@ DENSE_WEIGHT = 0.7  # weighted fusion: share of the (min-max normalised) dense s
 SENTENCE_MIX = 0.75  # dense score: share given to the best-matching sentence of the chunk
 NEIGHBOURS = 5  # lexical side: per question word, this many nearest corpus words are also searched
 NEIGHBOUR_COSINE = 0.5  # ... when their word vectors are at least this close
+NEIGHBOUR_MEMO = 100_000  # corpus words whose neighbours a loaded index remembers (a few MB)
 NEIGHBOUR_WEIGHT = 0.5  # ... with this share of a question word's BM25 weight
 MAX_EMBEDDED_WORDS = 3  # unknown question words embedded per question, besides its verb and head
 _BLOCK = 8_192  # sentence vectors compared per block (float16 on disk, float32 here: 12 MB)
@@ -139,18 +140,26 @@ def neighbour_terms(data: IndexData, query: str, words: QuestionWords) -> tuple[
     if data.word_vectors is None or not data.word_vectors.size or NEIGHBOURS <= 0:
         return ()
     qwords = [w for w in dict.fromkeys(content_words(query)) if len(w) > 2 and w.isalpha()]
-    vectors = {w: v for w in qwords if (v := words.get(w)) is not None}
-    rows = [w for w in qwords if w in vectors]
-    if not rows:
-        return ()
-    sims, ids = data.word_vectors.search_many(np.vstack([vectors[w] for w in rows]), NEIGHBOURS + 1)
+    memo = data.neighbour_memo
+    near: dict[str, tuple[str, ...]] = {w: memo[w] for w in qwords if w in memo}
+    vectors = {w: v for w in qwords if w not in near and (v := words.get(w)) is not None}
+    rows = list(vectors)
+    if rows:
+        sims, ids = data.word_vectors.search_many(np.vstack(list(vectors.values())), NEIGHBOURS + 1)
+        if len(memo) >= NEIGHBOUR_MEMO:  # bounded: a long-running process starts it afresh
+            memo.clear()
+        for j, w in enumerate(rows):
+            found = tuple(
+                word
+                for i, cos in zip(ids[j].tolist(), sims[j].tolist(), strict=True)
+                if (word := data.vocabulary.vector_words[i] if i >= 0 else w) != w
+                and cos >= NEIGHBOUR_COSINE
+            )
+            near[w] = found
+            if w in data.word_index:  # a corpus word's vector is the index's own: always the same
+                memo[w] = found
     own = set(terms(query))
-    out: list[str] = []
-    for j, w in enumerate(rows):
-        for i, cos in zip(ids[j].tolist(), sims[j].tolist(), strict=True):
-            word = data.vocabulary.vector_words[i] if i >= 0 else w
-            if word != w and cos >= NEIGHBOUR_COSINE:
-                out.append(_term(word))
+    out = [_term(word) for w in qwords if w in near for word in near[w]]
     return tuple(t for t in dict.fromkeys(out) if t not in own)
 
 

@@ -72,6 +72,11 @@ class IndexData:
     chunk_terms: Ragged | None = (
         None  # each chunk's content term ids (near-duplicates compare them)
     )
+    # Corpus word -> its nearest corpus words, filled as questions ask (retrieval.neighbour_terms):
+    # a fact of this generation's word vectors, so it is never stale and goes with the generation.
+    neighbour_memo: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 class Ragged:
