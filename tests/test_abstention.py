@@ -50,6 +50,9 @@ FRESH2 = ROOT / "eval" / "fresh2.jsonl"
         # A time in the preamble is not the time asked about.
         ("For my briefing next week: what are the seven requirements?", set()),
         ("Who leads the office now?", {at.NAMED, at.DATE}),
+        # A present-time word in a question about the past asks what was said, not when.
+        ("What did the latest pledge ask of such tools?", set()),
+        ("What is the latest figure?", {at.DATE}),
         # "Who are / might …" may be answered by a group; "today's" qualifies, it asks no time.
         ("Who might troops meet in a theatre?", {at.PERSON}),
         ("Whose voices must be heard to tackle today's security problems?", set()),
@@ -116,6 +119,9 @@ def test_counts_name_what_they_count():
     assert at.counted_words("How many gender advisors does NATO employ?") == ("gender", "advisors")
     assert at.head_word("What are the phases of the planning process?") == "phases"
     assert at.head_word("What salary does an advisor earn?") == "salary"
+    # "kinds of X" asks for X: the form noun is no head to find beside the answer
+    assert at.head_word("List the kinds of non-military actors the handbook names.") is None
+    assert at.head_word("What types of exercise are there?") is None
 
 
 def test_an_instance_the_question_already_states_is_not_an_answer():
@@ -270,6 +276,9 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("In which year did the UN Mission in South Sudan begin?", "begin"),
         ("In what year did NATO first appoint a gender advisor?", "appoint"),
         ("In which city did NATO adopt its policy?", "adopt"),
+        # "of", "on" … join a name only to more of it: "on cultural property" is no part of it
+        ("When did the Centre of Excellence open?", "open"),
+        ("When did the Hague Convention on cultural property enter into force?", None),
         ("Why did NATO's policy change?", None),
         # Verbs of the question's form are not what it asks about.
         ("How is human security defined?", None),

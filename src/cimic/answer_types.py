@@ -107,10 +107,17 @@ _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IG
 _Q_COUNT = re.compile(r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b", re.IGNORECASE)
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
-    r"\bsince when\b|\bhow long ago\b|\b(?:current|currently|next|upcoming|latest|today|nowadays|"
-    r"at present|presently|this year|now)\b(?!['’]s)",
+    r"\bsince when\b|\bhow long ago\b",
     re.IGNORECASE,
 )
+# "Who is the current Chief …?", "How many … today?": the present, which only a dated passage
+# states. Not in a question about the past ("What did the latest pledge ask?": what it said).
+_Q_NOW = re.compile(
+    r"\b(?:current|currently|next|upcoming|latest|today|nowadays|at present|presently|this year|"
+    r"now)\b(?!['’]s)",
+    re.IGNORECASE,
+)
+_PAST = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:did|was|were|had)\b", re.IGNORECASE)
 _WH = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 _Q_FUTURE = re.compile(
     r"\b(?:next|upcoming|forthcoming|will|shall|scheduled|planned|going to)\b", re.IGNORECASE
@@ -200,7 +207,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     # stay anchored at the start: a later "where" or "who" is usually a relative pronoun.)
     wh = _WH.search(question)
     asked = question[wh.start() :] if wh else question
-    if _Q_DATE.search(asked):
+    if _Q_DATE.search(asked) or (_Q_NOW.search(asked) and not _PAST.match(asked)):
         out.add(FUTURE_DATE if _Q_FUTURE.search(asked) else DATE)
     if _Q_PERSON.search(question) and not definition:
         if _Q_PARTY.search(question):
@@ -402,7 +409,11 @@ _HEAD = [
 
 
 # Nouns that name the question's form, not what it asks for ("What is the definition of X?").
-_NOT_HEADS = frozenset(["definition", "meaning", "term", "acronym", "abbreviation", "name"])
+_NOT_HEADS = frozenset(
+    ["definition", "meaning", "term", "acronym", "abbreviation", "name"]
+    # "What kinds of …", "List the types of …": the noun after "of" is what is asked for
+    + ["kind", "kinds", "type", "types", "sort", "sorts", "category", "categories"]
+)
 
 
 def head_word(question: str) -> str | None:
@@ -446,7 +457,7 @@ _PREDICATE = [
     re.compile(
         r"^\s*(?i:and\s+)?(?i:why|when|where|(?:in\s+)?(?:what|which)\s+(?:year|date|month|city|"
         r"town|country|place))\s+(?i:did|does|do)\s+(?i:the\s+)?"
-        r"(?:[A-Z][\w.-]*(?<![’']s)\s+(?:(?:of|for|and|on|in|the)\s+)*){1,6}"
+        r"(?:[A-Z][\w.-]*(?<![’']s)\s+(?:(?:of|for|and|on|in|the)\s+(?=[A-Z]|the\s))*){1,6}"
         rf"(?:(?:{_ADVERBS})\s+)?([a-z]{{3,}})\b"
     ),
     # "Why was … criticised?", "When was … appointed?", "Where is … located?": the participle
