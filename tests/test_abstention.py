@@ -442,3 +442,15 @@ def test_who_holds_an_office_now_is_no_definition_question():
         read = read_question(q)
         assert read.term is None and read.types == {at.NAMED, at.DATE}, q
     assert read_question("Who is Major Linda Rullens?").term == "Major Linda Rullens"
+
+
+def test_a_long_name_is_named_only_as_the_phrase_it_is():
+    from cimic.abstention import _holds_phrase, _is_name
+
+    assert _is_name("Comprehensive Approach Action Plan")
+    assert _is_name("NATO Policy for the Protection of Civilians")
+    assert not _is_name("civil preparedness within NATO")  # a description, worded freely
+    assert not _is_name("Cyber Operation according to NATO")
+    seq = ("comprehens", "approach", "is", "an", "action", "plan")
+    assert not _holds_phrase(seq, ("comprehens", "approach", "action", "plan"))
+    assert _holds_phrase(seq, ("action", "plan"))

@@ -164,6 +164,8 @@ def test_abstains_when_the_documents_do_not_cover_it(real_assistant, question):
         "What is soft power?",
         "How does climate change affect security?",
         "What risks did women face near the camps?",
+        # a long name the documents hold as written
+        "What is the NATO Policy for the Protection of Civilians?",
     ],
 )
 def test_answers_what_the_documents_cover(real_assistant, question):
@@ -187,6 +189,8 @@ def test_follow_up_is_rewritten_and_topic_shift_is_not(real_assistant):
         ("What salary does a NATO gender advisor earn?", "amount of money"),
         ("When is the next Joint Cooperation Exercise?", "date"),
         ("Which countries have appointed a national gender focal point?", "country names"),
+        # a long name whose words the documents hold apart ("comprehensive approach", "action")
+        ("What is the Comprehensive Approach Action Plan?", "neither define nor name"),
     ],
 )
 def test_abstention_says_what_is_missing(real_assistant, question, says):

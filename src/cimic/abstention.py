@@ -261,6 +261,25 @@ def _names(data: IndexData, qw: QuestionWords, word: str, text: str) -> bool:
     return float((data.word_vectors.rows(np.array(ids)) @ vec).max()) >= NAMES_COSINE
 
 
+_NAME_JOINERS = frozenset(["of", "the", "for", "and", "in", "on", "to", "a", "an"])
+
+
+def _is_name(term: str) -> bool:
+    """Whether a term is written as a name: every word but the joiners capitalised."""
+    ws = re.findall(r"[^\W\d_][\w’'-]*", term)
+    return len(ws) >= 2 and all(w[0].isupper() for w in ws if w.lower() not in _NAME_JOINERS)
+
+
+@lru_cache(maxsize=2_048)
+def _term_sequence(text: str) -> tuple[str, ...]:
+    return tuple(terms(text))
+
+
+def _holds_phrase(seq: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(seq[i : i + n] == phrase for i in range(len(seq) - n + 1))
+
+
 def _anchors(text: str, stems: set[str]) -> list[tuple[int, int]]:
     return [
         (m.start(), m.end()) for m in _TOKEN.finditer(text) if _term(m.group(0).lower()) in stems
@@ -563,6 +582,16 @@ def gather_evidence(
             for r in top_rows
         ):
             subject_missing = 0.5
+    elif aliases and _is_name(question.term):
+        # A long name ("Comprehensive Approach Action Plan"): named only as the phrase it is, in
+        # order; its words apart ("comprehensive approach", "action plan") name something else.
+        top_rows = rows[:COVERAGE_TOP]
+        if not any(
+            _holds_phrase(_term_sequence(data.chunks[r].search_text), a)
+            for r in top_rows
+            for a in aliases
+        ):
+            subject_missing = 1.0
     return Evidence(
         dense,
         coverage,
