@@ -141,7 +141,8 @@ def neighbour_terms(data: IndexData, query: str, words: QuestionWords) -> tuple[
         return ()
     qwords = [w for w in dict.fromkeys(content_words(query)) if len(w) > 2 and w.isalpha()]
     memo = data.neighbour_memo
-    near: dict[str, tuple[str, ...]] = {w: memo[w] for w in qwords if w in memo}
+    # (one get per word: another question may start the memory afresh meanwhile)
+    near: dict[str, tuple[str, ...]] = {w: v for w in qwords if (v := memo.get(w)) is not None}
     vectors = {w: v for w in qwords if w not in near and (v := words.get(w)) is not None}
     rows = list(vectors)
     if rows:
