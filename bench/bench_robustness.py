@@ -25,6 +25,7 @@ TO_US = [
     (r"\bcentre", "center"),
     (r"\bprogramme", "program"),
     (r"(\w{3,})our\b", r"\1or"),
+    (r"\b([Aa])dviser", r"\1dvisor"),
 ]
 TO_UK = [
     (r"(\w{3,})iz(e|es|ed|ing|ation|ations)\b", r"\1is\2"),
@@ -32,6 +33,7 @@ TO_UK = [
     (r"\b(\w*)fense\b", r"\1fence"),
     (r"\bcenter", "centre"),
     (r"\bprogram\b", "programme"),
+    (r"\b([Aa])dvisor", r"\1dviser"),
 ]
 
 
@@ -53,7 +55,8 @@ def typo(text: str) -> str:
 
 def main() -> None:
     from cimic import Assistant
-    from cimic.evaluation import evaluate, figures
+    from cimic.abstention import AbstentionModel
+    from cimic.evaluation import decide, evaluate, figures
 
     items = [json.loads(x) for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
     items = [i for i in items if i["evidence"]]
@@ -69,6 +72,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant.open(ROOT / "corpus", Path(tmp) / "index")
+        model = AbstentionModel.load()  # the shipped decision, as `cimic eval` applies it
         print(
             f"{len(items)} answerable dev questions; hit@5 / MRR@5 (abstentions count as misses)\n"
         )
@@ -80,7 +84,8 @@ def main() -> None:
             row = f"{name:20}{changed[name]:>9}"
             for mode in ("weighted", "dense", "lexical"):
                 assistant.fusion = mode
-                f = figures(evaluate(assistant, qs, ROOT / "corpus"))["answerable"]
+                outcomes = evaluate(assistant, qs, ROOT / "corpus")
+                f = figures(outcomes, decide(outcomes, model))["answerable"]
                 row += f"{f['hit@5']:>10} / {f['mrr@5']:<6}"
             print(row)
 
