@@ -197,8 +197,13 @@ class AbstentionModel:
 
 
 @lru_cache(maxsize=2_048)
+def _term_sequence(text: str) -> tuple[str, ...]:
+    return tuple(terms(text))
+
+
+@lru_cache(maxsize=2_048)
 def _terms_of(text: str) -> frozenset[str]:
-    return frozenset(terms(text))
+    return frozenset(_term_sequence(text))
 
 
 @lru_cache(maxsize=2_048)
@@ -270,11 +275,6 @@ def _is_name(term: str) -> bool:
     return len(ws) >= 2 and all(w[0].isupper() for w in ws if w.lower() not in _NAME_JOINERS)
 
 
-@lru_cache(maxsize=2_048)
-def _term_sequence(text: str) -> tuple[str, ...]:
-    return tuple(terms(text))
-
-
 def _holds_phrase(seq: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return any(seq[i : i + n] == phrase for i in range(len(seq) - n + 1))
@@ -291,7 +291,7 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     tokens = list(re.finditer(r"[\w’'()-]+", question_text))
     best: tuple[int, int] | None = None
     start = None
-    joiners = {"of", "the", "for", "and", "in", "on", "to", "a", "an"}
+    joiners = _NAME_JOINERS
     for i, m in enumerate(tokens + [None]):
         word = m.group(0).strip("()").lower() if m else ""
         known = word in covered or (len(word) > 1 and all(p in covered for p in word.split("-")))
