@@ -129,8 +129,13 @@ def test_onnx_query_encoder_is_used_and_agrees(real_assistant):
     # Common English words come from the lexicon made with the export (float16: within 2e-3);
     # the others from one run, then the cache.
     lexicon = enc._onnx.lexicon
-    assert lexicon is not None and len(lexicon) == onnx_query.LEXICON_WORDS
-    assert lexicon.get("salary") is not None and lexicon.get("headcount") is None
+    assert lexicon is not None and len(lexicon) == len(
+        onnx_query.lexicon_words(enc._onnx.tokenizer)
+    )
+    assert len(lexicon) > 21_361 + onnx_query.LEXICON_ENGLISH * 0.9  # the tokenizer's and more
+    # "catastrophes" is pyspellchecker's word, not the tokenizer's; "headcount" is in neither
+    assert lexicon.get("salary") is not None and lexicon.get("catastrophes") is not None
+    assert lexicon.get("headcount") is None
     enc._cache.clear()
     runs = []
     many = enc._onnx.encode_many
@@ -146,7 +151,16 @@ def test_onnx_query_encoder_is_used_and_agrees(real_assistant):
         enc._onnx.encode_many = many
 
 
-def test_damaged_lexicon_is_reported_and_not_used(tmp_path, real_assistant, caplog):
+@pytest.fixture
+def small_lexicon(monkeypatch):
+    """Exports in a test make a lexicon of 200 words (the full one takes some 17 s to make)."""
+    from cimic import onnx_query
+
+    full = onnx_query.lexicon_words
+    monkeypatch.setattr(onnx_query, "lexicon_words", lambda tokenizer: full(tokenizer)[:200])
+
+
+def test_damaged_lexicon_is_reported_and_not_used(tmp_path, real_assistant, caplog, small_lexicon):
     from cimic import onnx_query
     from cimic.embedding import OnnxQueryEncoder, load_encoder
 
@@ -172,7 +186,7 @@ def test_damaged_lexicon_is_reported_and_not_used(tmp_path, real_assistant, capl
     assert again._onnx.lexicon is not None and "lexicon" not in caplog.text
 
 
-def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path):
+def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path, small_lexicon):
     from cimic import onnx_query
 
     if not onnx_query.available():
@@ -184,6 +198,58 @@ def test_damaged_onnx_export_falls_back_to_pytorch(real_encoder, tmp_path):
         path.write_bytes(path.read_bytes()[:-10])
         assert real_encoder.use_onnx(tmp_path) is False
         assert real_encoder.query_backend == "pytorch"
+    finally:
+        real_encoder._onnx = kept
+
+
+def test_onnx_export_is_fused_and_falls_back_to_the_plain_graph(
+    real_encoder, tmp_path, caplog, small_lexicon
+):
+    """The export is fused by ONNX Runtime's transformer optimizer (all six attention layers);
+    when fusing fails, the plain graph serves and the log says so; an export made the old way
+    keeps serving and the next build's export step makes it again."""
+    import json
+
+    from cimic import onnx_query
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    kept = real_encoder._onnx
+    fingerprint = real_encoder.fingerprint()
+    meta_path = onnx_query._paths(tmp_path / "a", fingerprint)[1]
+    try:
+        assert real_encoder.export_onnx(tmp_path / "a")
+        meta = json.loads(meta_path.read_text())
+        assert meta["format"] == onnx_query.EXPORT_FORMAT
+        assert meta["fused"]["Attention"] == 6 and meta["fused"]["SkipLayerNormalization"] == 12
+        assert real_encoder.use_onnx(tmp_path / "a")
+        fused_vec = real_encoder._onnx.encode("Who chairs the Military Committee?")
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("no optimizer here")
+
+        with pytest.MonkeyPatch.context() as mp, caplog.at_level("WARNING", logger="cimic"):
+            from onnxruntime.transformers import optimizer
+
+            mp.setattr(optimizer, "optimize_model", broken)
+            assert real_encoder.export_onnx(tmp_path / "b")
+        assert "cannot fuse the ONNX graph (no optimizer here)" in caplog.text
+        plain_meta = json.loads(onnx_query._paths(tmp_path / "b", fingerprint)[1].read_text())
+        assert plain_meta["fused"] == {} and plain_meta["min_cosine"] >= onnx_query.MIN_COSINE
+        assert real_encoder.use_onnx(tmp_path / "b")
+        plain_vec = real_encoder._onnx.encode("Who chairs the Military Committee?")
+        assert float(plain_vec @ fused_vec) > 0.9999
+
+        # An export of the earlier format (no "format" in its record) still serves questions,
+        # and is made again, fused, by the next export step.
+        del meta["format"]
+        meta_path.write_text(json.dumps(meta))
+        assert real_encoder.use_onnx(tmp_path / "a")
+        assert not onnx_query.exported(tmp_path / "a", fingerprint)
+        assert real_encoder.export_onnx(tmp_path / "a")
+        remade = json.loads(meta_path.read_text())
+        assert remade["format"] == onnx_query.EXPORT_FORMAT and remade["fused"]["Attention"] == 6
+        assert remade.get("lexicon_sha256")
     finally:
         real_encoder._onnx = kept
 
