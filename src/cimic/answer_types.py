@@ -636,6 +636,17 @@ def novel(spans: list[tuple[int, int]], text: str, known: frozenset[str]) -> lis
 
 def instances(kind: str, text: str) -> list[tuple[int, int]]:
     """Character spans in text that hold an answer of the given type (see the module table)."""
+    return list(_instances(kind, text))
+
+
+@lru_cache(maxsize=8_192)
+def _instances(kind: str, text: str) -> tuple[tuple[int, int], ...]:
+    # A passage's spans are a fact of its text: the same top passages recur from one question to
+    # the next, and the patterns (countries, dates, organisations) are the costly part.
+    return tuple(_find(kind, text))
+
+
+def _find(kind: str, text: str) -> list[tuple[int, int]]:
     if kind == COUNT:
         return _counts(text)
     if kind == MONEY:

@@ -43,6 +43,8 @@ def plain(text: str) -> str:
 
 def links(text: str) -> list[dict[str, str]]:
     """The links of a passage as {"text", "url"}, in order (reference links resolved within it)."""
+    if "[" not in text and "<" not in text:  # every link form needs one of them
+        return []
     defined = {m.group("ref").lower(): m.group("url") for m in _DEFINITION.finditer(text)}
     found: list[tuple[int, dict[str, str]]] = []
     for m in _INLINE.finditer(text):

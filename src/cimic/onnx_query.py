@@ -288,6 +288,9 @@ class OnnxQuery:
         # product right after a question's encoding took 7 ms; so a question's own products run
         # on one BLAS thread (`one_blas_thread`), which they are too small to miss.
         options.add_session_config_entry("session.intra_op.allow_spinning", "1")
+        # Work shared out in smaller first blocks: a short question's pass about 4 % shorter here
+        # (3.32 -> 3.18 ms median, six interleaved rounds), the same vectors to the bit.
+        options.add_session_config_entry("session.dynamic_block_base", "4")
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._names = {i.name for i in self._session.get_inputs()}
         self.tokenizer = tokenizer
