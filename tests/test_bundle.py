@@ -56,6 +56,15 @@ def test_the_bundle_installs_and_answers_with_no_network(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     for part in (".venv", "corpus", "index", "bin/cimic"):
         assert (inst / part).exists(), part
+    # The install made the query encoder's export, fused (its optimizer ships in onnxruntime's
+    # wheel), with its word lexicon.
+    (record,) = [
+        p
+        for p in (inst / "index" / "onnx").glob("query-*.json")
+        if not p.name.endswith(".tokenizer.json")
+    ]
+    record = json.loads(record.read_text())
+    assert record["fused"].get("Attention") == 6 and record.get("lexicon_sha256")
 
     r = _no_network(
         f"cd {inst} && bin/cimic ask --json 'What are the seven baseline requirements?'", tmp_path
