@@ -134,14 +134,10 @@ def lexicon_words(tokenizer) -> list[str]:
     words pad nothing): the tokenizer's whole words of three letters or more, and the
     LEXICON_ENGLISH most frequent other lower-case English words of pyspellchecker's list (left out,
     with a warning, when that list cannot be read)."""
-    words = [w for w in whole_words(tokenizer.get_vocab()) if len(w) >= 3]
-    try:
-        from spellchecker import SpellChecker
+    from .vocabulary import english_frequencies
 
-        frequency = SpellChecker(language="en", distance=1).word_frequency.dictionary
-    except Exception as exc:  # noqa: BLE001 - the tokenizer's words still make a lexicon
-        log.warning("the word lexicon leaves out pyspellchecker's English words: %s", exc)
-        frequency = {}
+    words = [w for w in whole_words(tokenizer.get_vocab()) if len(w) >= 3]
+    frequency = english_frequencies("the word lexicon")
     known = set(words)
     english = sorted(
         (w for w in frequency if w not in known and len(w) >= 3 and w.isalpha() and w.islower()),

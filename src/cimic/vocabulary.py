@@ -12,7 +12,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -89,13 +89,20 @@ def english_words() -> frozenset[str]:
         out.update(whole_words(json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]))
     except Exception as exc:  # noqa: BLE001 - any failure leaves the other list guarding
         log.warning("typo correction cannot read the tokenizer's words: %s", exc)
+    out.update(english_frequencies("typo correction"))
+    return frozenset(out)
+
+
+def english_frequencies(purpose: str) -> Mapping[str, int]:
+    """pyspellchecker's English word list, each word with its frequency (0.15 s to read; not kept,
+    callers keep what they need); empty, with a warning naming `purpose`, when it cannot be read."""
     try:
         from spellchecker import SpellChecker
 
-        out.update(SpellChecker(language="en", distance=1).word_frequency.keys())
-    except Exception as exc:  # noqa: BLE001 - as above
-        log.warning("typo correction cannot read pyspellchecker's English words: %s", exc)
-    return frozenset(out)
+        return SpellChecker(language="en", distance=1).word_frequency.dictionary
+    except Exception as exc:  # noqa: BLE001 - its callers go on with the tokenizer's words
+        log.warning("%s cannot read pyspellchecker's English words: %s", purpose, exc)
+        return {}
 
 
 def _edits(word: str, letters: str) -> set[str]:
