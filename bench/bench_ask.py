@@ -33,6 +33,19 @@ def p95(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
+def latency(title: str, t_ask: list[float], t_bare: list[float]) -> None:
+    """Print medians and p95 of asks and bare encodes (seconds in, ms out) and their ratio."""
+    ask_med, bare_med = statistics.median(t_ask), statistics.median(t_bare)
+    print(title)
+    print(
+        f"   assistant.ask      median {ask_med * 1000:7.2f} ms   p95 {p95(t_ask) * 1000:7.2f} ms"
+    )
+    print(
+        f"   bare model encode  median {bare_med * 1000:7.2f} ms   p95 {p95(t_bare) * 1000:7.2f} ms"
+    )
+    print(f"   ratio ask / bare encode: {ask_med / bare_med:.2f}")
+
+
 def questions(path: Path = DEV) -> list[tuple[str, list[str]]]:
     """(question, history) pairs of a JSONL question file; two questions when it is missing."""
     if path.is_file():
@@ -101,17 +114,11 @@ def main() -> None:
         t_ask, t_bare = [], []
         for n in range(args.rounds):
             timed(qs, queries, n, t_ask, t_bare)
-        ask_med, bare_med = statistics.median(t_ask), statistics.median(t_bare)
-        print(
-            f"\n1. question latency over {len(qs)} dev questions x {args.rounds} rounds (warm, no cache)"
+        latency(
+            f"\n1. question latency over {len(qs)} dev questions x {args.rounds} rounds (warm, no cache)",
+            t_ask,
+            t_bare,
         )
-        print(
-            f"   assistant.ask      median {ask_med * 1000:7.2f} ms   p95 {p95(t_ask) * 1000:7.2f} ms"
-        )
-        print(
-            f"   bare model encode  median {bare_med * 1000:7.2f} ms   p95 {p95(t_bare) * 1000:7.2f} ms"
-        )
-        print(f"   ratio ask / bare encode: {ask_med / bare_med:.2f}")
 
         # Distinct questions, each asked once: blocks of 30 asks and 30 bare encodes alternate
         # (which goes first alternates too), as the rounds above do.
@@ -120,17 +127,11 @@ def main() -> None:
         for n, start in enumerate(range(0, len(many), 30)):
             block = many[start : start + 30]
             timed(block, [standalone_query(q, h) for q, h in block], n, t_ask, t_bare)
-        ask_med, bare_med = statistics.median(t_ask), statistics.median(t_bare)
-        print(
-            f"\n   {len(many)} distinct questions ({EVAL.name}), each asked once (warm, no cache)"
+        latency(
+            f"\n   {len(many)} distinct questions ({EVAL.name}), each asked once (warm, no cache)",
+            t_ask,
+            t_bare,
         )
-        print(
-            f"   assistant.ask      median {ask_med * 1000:7.2f} ms   p95 {p95(t_ask) * 1000:7.2f} ms"
-        )
-        print(
-            f"   bare model encode  median {bare_med * 1000:7.2f} ms   p95 {p95(t_bare) * 1000:7.2f} ms"
-        )
-        print(f"   ratio ask / bare encode: {ask_med / bare_med:.2f}")
 
         # Index build against the bare encode time of the very texts it embeds.
         corpus = load_corpus(args.corpus)
