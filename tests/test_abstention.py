@@ -61,6 +61,18 @@ FRESH2 = ROOT / "eval" / "fresh2.jsonl"
         ("Whom does the IMS Gender Advisor advise?", {at.PARTY}),
         ("To whom do its personnel report?", {at.PARTY}),
         ("Who would attend such a session?", {at.PERSON}),  # after a modal, "who" is the subject
+        # Quantities other than counts and money: a length of time, a share, a frequency.
+        ("How long does the gender advisor course last?", {at.DURATION}),
+        ("How much time do the actors spend on dialogue?", {at.DURATION}),  # not money
+        ("What is the duration of a liaison posting?", {at.DURATION}),
+        ("How long ago was the guidance issued?", {at.DATE}),
+        ("How old is the report?", {at.DATE}),
+        ("What percentage of the staff are civilians?", {at.PROPORTION}),
+        ("What share of the budget goes to training?", {at.PROPORTION}),
+        ("At what rate did requests grow?", {at.PROPORTION}),
+        ("How often does the committee meet?", {at.FREQUENCY}),
+        ("How many times a year does the committee meet?", {at.FREQUENCY}),  # not a count
+        ("At what intervals are national reports due?", {at.FREQUENCY}),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -105,6 +117,26 @@ def test_expected_answer_types(question, types):
             ["Mons", "Brussels"],
         ),
         (at.CITY, "adopted at the Madrid Summit; the Hague Convention (1954)", ["Madrid"]),
+        (
+            at.DATE,
+            "In the past year, requests rose; next month too",
+            ["In the past year", "next month"],
+        ),
+        (at.DATE, "principles adopted over the past decade", []),  # a span, not a time
+        (
+            at.DURATION,
+            "a 12-month tour of two weeks' training, since 2009, in a longstanding relationship",
+            ["12-month", "two weeks", "since 2009", "longstanding"],
+        ),
+        (at.DURATION, "It was issued three years ago at the 2019 summit", []),
+        (at.PROPORTION, "30% of staff, ten per cent of units, one in five, half of them", None),
+        (at.PROPORTION, "3 in 2019 and 26 entities", []),
+        (
+            at.FREQUENCY,
+            "its monthly session, every two years, twice a year, allows for continuous updates",
+            ["monthly", "every two years", "twice a year", "continuous"],
+        ),
+        (at.FREQUENCY, "The committee met in Rome in November 2011", []),
     ],
 )
 def test_answer_type_instances(kind, text, found):
@@ -406,6 +438,40 @@ def test_the_topic_of_an_explanation_is_no_participle():
     assert _topic(q, covered) == "a national gender focal point"
     q = "How many plans have NATO Allies adopted?"
     assert _topic(q, covered) == "NATO Allies adopted"
+
+
+def test_the_topic_of_an_explanation_is_no_form_noun_nor_a_cut_name():
+    """ "What share of CIMIC staff …" mentions CIMIC staff, not "share of"; a name the passages
+    cover only in part keeps no article ("mention NATO", not "mention the NATO")."""
+    from cimic.abstention import _topic
+
+    covered = {"share", "of", "cimic", "staff", "nato", "deep-dive", "session"}
+    assert _topic("What share of CIMIC staff are female?", covered) == "CIMIC staff"
+    assert _topic("Who is the current NATO Secretary General?", covered) == "NATO"
+    assert _topic("How long is the CIMIC Field Worker course?", covered) == "CIMIC"
+    q = "Where will the next Deep-Dive session be held?"
+    assert _topic(q, covered) == "the Deep-Dive session"
+
+
+def test_a_missing_date_for_who_holds_an_office_now_is_said_as_such():
+    model = AbstentionModel.load()
+    ev = _evidence(
+        type_missing=1.0,
+        missing_types=(at.DATE,),
+        topic="NATO",
+        question="Who is the current NATO Secretary General?",
+    )
+    assert explain(ev, model) == "The documents mention NATO but do not name who holds it now."
+    ev = _evidence(
+        type_missing=1.0,
+        missing_types=(at.FREQUENCY,),
+        topic="the NATO Committee on Gender Perspectives",
+        question="How often does the NATO Committee on Gender Perspectives meet?",
+    )
+    assert explain(ev, model) == (
+        "The documents mention the NATO Committee on Gender Perspectives but give no frequency "
+        "for it."
+    )
 
 
 def test_the_topic_of_a_follow_up_has_no_stray_bracket():

@@ -85,6 +85,9 @@ FACTOID_TYPES = frozenset(
     {
         at.COUNT,
         at.MONEY,
+        at.DURATION,
+        at.PROPORTION,
+        at.FREQUENCY,
         at.DATE,
         at.FUTURE_DATE,
         at.PERSON,
@@ -319,11 +322,25 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
         first += 1
         while first < best[1] - 1 and tokens[first].group(0).lower() in joiners:
             first += 1
+    # "What share of CIMIC staff …": the topic is the staff, not the form's noun ("mention share of").
+    while (
+        first < best[1] - 2
+        and tokens[first].group(0).lower() in _FORM_NOUNS
+        and tokens[first + 1].group(0).lower() == "of"
+    ):
+        first += 2
+        while first < best[1] - 1 and tokens[first].group(0).lower() in joiners:
+            first += 1
     topic = question_text[tokens[first].start() : tokens[best[1] - 1].end()]
     # A follow-up's topic in brackets ("… (Deep-Dive session on gender in CIMIC)") without them;
     # a name's own short form keeps its pair ("Joint Cooperation Exercise (JOCO)").
     topic = _unbracketed(topic)
-    # "the Deep-Dive session", with the article the question gave it ("the next Deep-Dive session")
+    # "the Deep-Dive session", with the article the question gave it ("the next Deep-Dive session"),
+    # unless the topic is the start of a longer name: "the NATO Secretary General" -> "NATO", not
+    # "the NATO".
+    last = tokens[best[1] - 1].group(0)
+    if best[1] < len(tokens) and last[:1].isupper() and tokens[best[1]].group(0)[:1].isupper():
+        return topic
     for back in (1, 2):
         if first >= back and tokens[first - back].group(0).lower() in ("the", "a", "an"):
             return f"{tokens[first - back].group(0).lower()} {topic}"
@@ -349,6 +366,11 @@ def _unbracketed(text: str) -> str:
 
 
 _PERFECT = frozenset(["have", "has", "had"])  # "… have *appointed* …": a participle follows
+# Nouns that name what kind of answer a question wants ("What *share* of …", "the *number* of …")
+_FORM_NOUNS = frozenset(
+    ["share", "percentage", "proportion", "fraction", "ratio", "rate", "number", "amount"]
+    + ["duration", "length", "frequency"]
+)
 
 # "X is …", "X refers to …", "X represents …": a sentence that says what X is, wherever it stands.
 _DESCRIBING = frozenset(
@@ -637,7 +659,9 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
             return f"The documents {about} but never say {asked}."
         return f"The documents never say {asked}."
     if ev.missing_types and (why in ("type_missing", "form_missing") or not ev.missing_word):
-        if at.NAMED in ev.missing_types:  # "who holds it now" already asks for the present
+        # "who holds it now" already asks for the present: a passage that names someone but
+        # gives no date does not say who holds the office now either
+        if at.NAMED in ev.missing_types or at.NAMED in at.expected_types(ev.question):
             rest = [t for t in ev.missing_types if t not in (at.NAMED, at.DATE, at.FUTURE_DATE)]
             also = f", nor any {' or '.join(at.TYPE_NOUN[t] for t in rest)}" if rest else ""
             if ev.topic:

@@ -16,8 +16,19 @@ count          a cardinal number that counts something: digits or a number word 
 money          an amount: a currency symbol or ISO 4217 code next to a number, or a number followed
                by a currency's name (from pycountry, currencies in use: "300 euros", "two million
                dollars"); a currency's name alone states no amount
-date           a year (1800–2099) or a calendar date with a month name (month names from the
-               calendar module, English locale)
+date           a year (1800–2099), a calendar date with a month name (month names from the
+               calendar module, English locale), or a time named from the text's own ("in the
+               past year", "last month", "next week"; not "over the past decade", a span)
+duration       for "How long …?" (not "how long ago", a date), "How much time …?", "What is the
+               duration of …?": a number, or "a", "an", "several", "a few", followed by a unit of
+               time ("two weeks", "a 12-month tour", "several years"); "since" and a date; or a
+               word that states a length ("longstanding", "for decades")
+proportion     for "What percentage / proportion / share / fraction / rate …?": a number with
+               "%", "per cent" or "percent", "one in five", "3 out of 10", or a fraction of
+               something ("half of", "a third of", "two thirds of")
+frequency      for "How often / How frequently …?", "At what intervals …?": a word of period
+               ("monthly", "annual", "weekly"), "every (two) years", "twice a year", "each
+               month", or a word of ongoing repetition ("regularly", "continuous updates")
 future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
                for questions about what comes next
 individual     for "Who is / supports …?": a personal name after a rank or honorific
@@ -66,6 +77,7 @@ COUNT, MONEY, DATE, PERSON, PLACE = "count", "money", "date", "person", "place"
 COUNTRIES, ORGANISATIONS, DEFINITION, LIST = "countries", "organisations", "definition", "list"
 REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
+DURATION, PROPORTION, FREQUENCY = "duration", "proportion", "frequency"
 CITY = "city"
 INDIVIDUAL = "individual"
 NAMED = "named person"
@@ -74,6 +86,7 @@ PARTY = "party"
 HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
 TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
+TYPES += (DURATION, PROPORTION, FREQUENCY)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -81,6 +94,9 @@ TYPE_NOUN = {
     MONEY: "amount of money",
     DATE: "date",
     FUTURE_DATE: "future date",
+    DURATION: "length of time",
+    PROPORTION: "percentage or proportion",
+    FREQUENCY: "frequency",
     PERSON: "person or group of people",
     PARTY: "person, group or body",
     INDIVIDUAL: "name of a person or office holder",
@@ -107,7 +123,25 @@ _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IG
 _Q_COUNT = re.compile(r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b", re.IGNORECASE)
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
-    r"\bsince when\b|\bhow long ago\b",
+    r"\bsince when\b|\bhow long ago\b|\bhow old\b",
+    re.IGNORECASE,
+)
+# "How long does the course last?", "How much time …?": a length of time, not a count or money.
+_Q_DURATION = re.compile(
+    r"\bhow long\b(?!\s+ago\b)|\bhow much time\b|"
+    r"\bwhat (?:is|was|are|were) the (?:\w+ )?(?:duration|length of time)\b",
+    re.IGNORECASE,
+)
+# "What percentage of …?", "What share of …?", "At what rate …?"
+_Q_PROPORTION = re.compile(
+    r"\b(?:what|which)\s+(?:is\s+the\s+|was\s+the\s+)?(?:\w+\s+)?"
+    r"(?:percentage|percent|per cent|proportion|share|fraction|ratio|rate)\b|\bhow many per ?cent\b",
+    re.IGNORECASE,
+)
+# "How often …?", "How frequently …?", "At what intervals …?", "How many times a year …?"
+_Q_FREQUENCY = re.compile(
+    r"\bhow (?:often|frequently|regularly)\b|\bwhat (?:intervals?|frequency)\b|"
+    r"\bwhat is the frequency\b|\bhow many times (?:a|an|per|each|every)\b",
     re.IGNORECASE,
 )
 # "Who is the current Chief …?", "How many … today?": the present, which only a dated passage
@@ -196,7 +230,15 @@ _Q_PROCEDURE = re.compile(
 def expected_types(question: str, definition: bool = False, wants_list: bool = False) -> frozenset:
     """The answer types a question needs (several may apply: "Who is the current …?")."""
     out = set()
-    if _Q_MONEY.search(question) and re.search(
+    # One quantity: a length of time, a frequency or a share is neither a sum of money nor a
+    # count ("How much time …", "How many times a year …", "What share of the budget …").
+    if _Q_DURATION.search(question):
+        out.add(DURATION)
+    elif _Q_FREQUENCY.search(question):
+        out.add(FREQUENCY)
+    elif _Q_PROPORTION.search(question):
+        out.add(PROPORTION)
+    elif _Q_MONEY.search(question) and re.search(
         r"\bhow much\b|\b(salary|cost|price|fee|budget)", question, re.I
     ):
         out.add(MONEY)
@@ -260,13 +302,58 @@ def _months() -> str:
     return "|".join(sorted({re.escape(m) for m in names}, key=len, reverse=True))
 
 
+_UNITS = r"(?:seconds?|minutes?|hours?|days?|weeks?|fortnights?|months?|quarters?|years?|decades?)"
+_UNIT = r"(?:hour|day|week|fortnight|month|quarter|year|decade)"
+# "in the past year", "last month", "next week": a time named from the text's own (not a span of
+# it: "over the past decade" says how long, not when)
+_RELATIVE = (
+    r"(?i:\b(?:in|during)\s+the\s+(?:past|last|previous|coming|next)\s+(?:year|month|week)\b|"
+    r"\b(?:last|this|next)\s+(?:year|month|week)\b)"
+)
+
+
 @lru_cache(maxsize=1)
 def _date_pattern() -> re.Pattern:
     months = _months()
     return re.compile(
         rf"(?<![\w.-])(?:18|19|20)\d\d(?![\w.-])|\b(?:{months})\.?\s+\d{{1,4}}\b|"
-        rf"\b\d{{1,2}}\s+(?:{months})\b"
+        rf"\b\d{{1,2}}\s+(?:{months})\b|{_RELATIVE}"
     )
+
+
+@lru_cache(maxsize=1)
+def _duration_pattern() -> re.Pattern:
+    months = _months()
+    return re.compile(
+        # "two weeks", "a 12-month tour", "several years" (not "three years ago", a date)
+        rf"\b(?:\d+(?:[.,]\d+)?|{_NUMBER_WORDS}|an?|several|a\s+few|many)[\s-]+{_UNITS}\b"
+        r"(?!\s+ago\b)|"
+        rf"\bsince\s+(?:(?:18|19|20)\d\d|(?:{months})\b|the\s+(?:end|start|beginning)\b)|"
+        r"\b(?:long-?standing|decades-long|years-long|for\s+(?:many\s+)?(?:years|decades))\b",
+        re.IGNORECASE,
+    )
+
+
+_PROPORTION = re.compile(
+    rf"(?:\b\d+(?:[.,]\d+)?|\b(?:{_NUMBER_WORDS}))\s?(?:%|per\s?cent\b|percent\b)|"
+    # "one in five", "3 out of 10" (not "seen in 2019")
+    rf"\b(?:\d+|{_NUMBER_WORDS})\s+(?:in|out\s+of)\s+(?:every\s+)?"
+    rf"(?!(?:18|19|20)\d\d\b)(?:\d+|{_NUMBER_WORDS})\b|"
+    r"\b(?:half|(?:a|one|two|three)\s+(?:thirds?|quarters?|fifths?|tenths?))\s+of\b",
+    re.IGNORECASE,
+)
+_FREQUENCY = re.compile(
+    r"\b(?:hourly|daily|nightly|weekly|fortnightly|bi-?weekly|monthly|bi-?monthly|quarterly|"
+    r"annual|annually|yearly|bi-?annual|bi-?annually|biennial|biennially|semi-?annual|"
+    r"semi-?annually)\b|"
+    rf"\bevery\s+(?:(?:\d+|other|few|{_NUMBER_WORDS})\s+)?{_UNITS}\b|"
+    rf"\b(?:once|twice|thrice|(?:\d+|{_NUMBER_WORDS}|several|many)\s+times)\s+(?:a|an|per|each|every)\s+"
+    rf"{_UNIT}\b|\b(?:each|per)\s+{_UNIT}\b|"
+    # ongoing repetition: "regularly", "continuous updates"
+    r"\b(?:regularly|periodically|continuous|continuously|continual|continually|constantly|"
+    r"routinely|on\s+a\s+regular\s+basis)\b",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -651,6 +738,12 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
         return _counts(text)
     if kind == MONEY:
         return _spans(_money_pattern(), text)
+    if kind == DURATION:
+        return _spans(_duration_pattern(), text)
+    if kind == PROPORTION:
+        return _spans(_PROPORTION, text)
+    if kind == FREQUENCY:
+        return _spans(_FREQUENCY, text)
     if kind == DATE:
         return _spans(_date_pattern(), text)
     if kind == FUTURE_DATE:  # a date in a sentence that speaks of the future
