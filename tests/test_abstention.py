@@ -73,6 +73,16 @@ FRESH2 = ROOT / "eval" / "fresh2.jsonl"
         ("How often does the committee meet?", {at.FREQUENCY}),
         ("How many times a year does the committee meet?", {at.FREQUENCY}),  # not a count
         ("At what intervals are national reports due?", {at.FREQUENCY}),
+        # A way to reach someone, a language, a rank; "How big" asks for a number.
+        ("What is the email address of the office?", {at.CONTACT}),
+        ("Which website does the centre run?", {at.CONTACT}),
+        ("What does the centre's website say about resilience?", set()),  # its content
+        ("What is the link between CIMIC and MDO?", set()),
+        ("In which languages are the courses taught?", {at.LANGUAGE}),
+        ("What rank does the speaker hold?", {at.RANK}),
+        ("How big is the engagement group?", {at.COUNT}),
+        ("What is the name of the Chief of the office?", {at.NAMED}),
+        ("What is the name of the centre?", set()),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -137,6 +147,28 @@ def test_expected_answer_types(question, types):
             ["monthly", "every two years", "twice a year", "continuous"],
         ),
         (at.FREQUENCY, "The committee met in Rome in November 2011", []),
+        (
+            at.CONTACT,
+            "write to info@example.org, see https://www.nato.int/x or www.act.nato.int, call "
+            "+32 65 44 7111, visit 12 Brasserskade Road or P.O. Box 12",
+            [
+                "info@example.org",
+                "https://www.nato.int/x",
+                "www.act.nato.int",
+                "+32 65 44 7111",
+                "12 Brasserskade Road",
+                "P.O. Box 12",
+            ],
+        ),
+        (at.CONTACT, "UNSCR 1325 (2000), on 12 June 2025 under AJP-3.19, 0.5 of them", []),
+        (at.LANGUAGE, "courses in English and French for Chad and Congo", ["English", "French"]),
+        (
+            at.RANK,
+            "Lieutenant Colonel Françoise Verbanck and Commander Tyson Nicholas in an OF-4 post",
+            ["Lieutenant Colonel Françoise", "Commander Tyson", "OF-4"],
+        ),
+        # an office's title is no rank, nor is an adjective
+        (at.RANK, "the Supreme Allied Commander Europe, the Director General, major shocks", []),
     ],
 )
 def test_answer_type_instances(kind, text, found):
@@ -329,6 +361,7 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         # A light verb says little; its object says what is asked ("take a stance").
         ("When did the Alliance first take a stance against trafficking?", None),
         ("Who gave their backing to the policy?", None),
+        ("When did NATO hold its first Deep-Dive?", None),  # "hold a session"
         ("What is civil preparedness?", None),
     ],
 )

@@ -88,6 +88,9 @@ FACTOID_TYPES = frozenset(
         at.DURATION,
         at.PROPORTION,
         at.FREQUENCY,
+        at.CONTACT,
+        at.LANGUAGE,
+        at.RANK,
         at.DATE,
         at.FUTURE_DATE,
         at.PERSON,
@@ -586,6 +589,10 @@ def gather_evidence(
     wanted = sorted(question.types & FACTOID_TYPES)
     missing_types = [kind for kind in wanted if not found(kind)]
     type_missing = len(missing_types) / len(wanted) if wanted else 0.0
+    if at.NAMED in missing_types:
+        # "Who is the current Chief …?": the name is the answer; a date beside no name (the
+        # present that "current" asks of it) answers nothing
+        type_missing = 1.0
     forms = sorted(question.types & FORM_TYPES)
     missing_forms = [kind for kind in forms if not found(kind)]
     form_missing = len(missing_forms) / len(forms) if forms else 0.0

@@ -29,6 +29,14 @@ proportion     for "What percentage / proportion / share / fraction / rate …?"
 frequency      for "How often / How frequently …?", "At what intervals …?": a word of period
                ("monthly", "annual", "weekly"), "every (two) years", "twice a year", "each
                month", or a word of ongoing repetition ("regularly", "continuous updates")
+contact        for "What is the email address / phone number / website / postal address of …?",
+               "Whom should I email …?": an email address, a web address ("https://…", "www.…",
+               "nato.int"), a telephone number (seven digits or more) or a street address or
+               post-office box
+language       for "What / which language(s) …?": a language's name, capitalised (pycountry's
+               ISO 639-1 languages: "English", "French", "Dutch")
+rank           for "What rank / grade …?": a military rank before a name ("Lieutenant Colonel
+               Françoise Verbanck", "Maj Smith") or a NATO rank code ("OF-4", "OR-7")
 future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
                for questions about what comes next
 individual     for "Who is / supports …?": a personal name after a rank or honorific
@@ -78,6 +86,7 @@ COUNTRIES, ORGANISATIONS, DEFINITION, LIST = "countries", "organisations", "defi
 REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
 DURATION, PROPORTION, FREQUENCY = "duration", "proportion", "frequency"
+CONTACT, LANGUAGE, RANK = "contact", "language", "rank"
 CITY = "city"
 INDIVIDUAL = "individual"
 NAMED = "named person"
@@ -86,7 +95,7 @@ PARTY = "party"
 HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
 TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
-TYPES += (DURATION, PROPORTION, FREQUENCY)
+TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -97,6 +106,9 @@ TYPE_NOUN = {
     DURATION: "length of time",
     PROPORTION: "percentage or proportion",
     FREQUENCY: "frequency",
+    CONTACT: "contact details",
+    LANGUAGE: "language",
+    RANK: "rank",
     PERSON: "person or group of people",
     PARTY: "person, group or body",
     INDIVIDUAL: "name of a person or office holder",
@@ -120,7 +132,9 @@ _MONEY_WORDS = (
     r"spend|spent|spending|fund|funds|funding|money|euros?|dollars?|pounds?|allocate|allocates"
 )
 _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IGNORECASE)
-_Q_COUNT = re.compile(r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b", re.IGNORECASE)
+_Q_COUNT = re.compile(
+    r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b|\bhow (?:big|large)\b", re.IGNORECASE
+)
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
     r"\bsince when\b|\bhow long ago\b|\bhow old\b",
@@ -138,6 +152,21 @@ _Q_PROPORTION = re.compile(
     r"(?:percentage|percent|per cent|proportion|share|fraction|ratio|rate)\b|\bhow many per ?cent\b",
     re.IGNORECASE,
 )
+# "What is the email address of …?", "Which website …?", "Whom should I email …?": a way to reach
+# someone ("What does the website say …" asks for content, not the address)
+_Q_CONTACT = re.compile(
+    r"^\s*(?:and\s+)?(?:what|which)\s+(?:(?:is|are|was|were)\s+)?(?:the\s+|its\s+|their\s+)?"
+    r"(?:\w+\s+)?(?:e-?mail(?:\s+address)?|(?:tele)?phone(?:\s+number)?|fax(?:\s+number)?|"
+    r"website|web\s?site|web\s+address|url|homepage|(?:postal|mailing|street)\s+address|"
+    r"contact\s+(?:details|information|address|number))\b(?!\s+(?:say|says|said|show|shows|offer|"
+    r"offers|list|lists|explain|explains|describe|describes)\b)|"
+    r"\b(?:who|whom)\s+(?:should|do|can|could|must)\s+(?:i|we)\s+(?:e-?mail|call|phone|ring|"
+    r"write\s+to|contact)\b|\bhow\s+(?:can|do|should|could)\s+(?:i|we)\s+(?:contact|reach|e-?mail|"
+    r"call|phone)\b",
+    re.IGNORECASE,
+)
+_Q_LANGUAGE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?languages?\b", re.IGNORECASE)
+_Q_RANK = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:rank|ranks|grade|grades)\b", re.IGNORECASE)
 # "How often …?", "How frequently …?", "At what intervals …?", "How many times a year …?"
 _Q_FREQUENCY = re.compile(
     r"\bhow (?:often|frequently|regularly)\b|\bwhat (?:intervals?|frequency)\b|"
@@ -204,6 +233,12 @@ _Q_OFFICE_HOLDER = re.compile(
     r"^\s*(?:[Aa]nd\s+)?[Ww]ho\s+(?:is|was)\s+the\s+(?:[A-Z][\w-]*\s+){0,4}"
     rf"(?:{OFFICE_TITLES}|Commandant)\b"
 )
+# "What is the name of the Chief of …?": the holder of an office, by name
+_Q_NAME_OF_HOLDER = re.compile(
+    r"^\s*(?:and\s+)?what\s+(?:is|was)\s+the\s+name\s+of\s+(?:the|its|their)\s+"
+    rf"(?:[\w-]+\s+){{0,6}}?(?:{OFFICE_TITLES}|Commandant|Head)\b",
+    re.IGNORECASE,
+)
 _Q_PRESENT = re.compile(
     r"\b(?:current|currently|now|today|nowadays|at present|presently)\b(?!['’]s)", re.IGNORECASE
 )
@@ -260,6 +295,14 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
             out.add(NAMED)  # who holds an office now: a title only restates the office
         else:
             out.add(HOLDER if _Q_LEADS.search(question) else INDIVIDUAL)
+    if _Q_NAME_OF_HOLDER.search(question):
+        out.add(NAMED)
+    if _Q_CONTACT.search(question):
+        out.add(CONTACT)
+    if _Q_LANGUAGE.search(question):
+        out.add(LANGUAGE)
+    if _Q_RANK.search(question):
+        out.add(RANK)
     if _Q_PLACE.search(question):
         out.add(CITY if _Q_CITY.search(question) else PLACE)
     if _Q_COUNTRIES.search(question):
@@ -342,6 +385,46 @@ _PROPORTION = re.compile(
     r"\b(?:half|(?:a|one|two|three)\s+(?:thirds?|quarters?|fifths?|tenths?))\s+of\b",
     re.IGNORECASE,
 )
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://[^\s,;)]+|\bwww\.[\w-]+(?:\.[\w-]+)+[^\s,;)]*|"
+    r"\b[\w-]+\.(?:int|org|com|net|gov|mil|eu)\b(?:/\S*)?|"
+    # a telephone number: "+", "(" or a trunk "0" first, then digits with spaces, dots, dashes or
+    # brackets between ("+31 (0)53 480 3535"); seven digits or more (checked in _find)
+    r"(?<![\w.+(])(?:\+|\(|0)[\d\s().-]{5,}\d(?![\w.])|"
+    r"\b\d+[a-z]?\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Lane|"
+    r"Way|Square|Place|Drive|Laan|straat|weg)\b|\bP\.?\s?O\.?\s+Box\s+\d+"
+)
+_PHONE_START = re.compile(r"[+(0]")
+_MILITARY_RANKS = (
+    r"(?:Lieutenant|Lt|Major|Maj|Brigadier|Brig)\.?\s+General|Major|Maj|General|Gen|"
+    r"(?:Lieutenant|Lt)\.?\s+Colonel|Lt\.?\s*Col|Colonel|Col|Captain|Capt|"
+    r"(?:Lieutenant|Lt)\.?\s+Commander|Lieutenant|Lt|Brigadier|Commodore|(?:Vice|Rear)\s+Admiral|"
+    r"Admiral|Adm|Commander|Cdr|Cmdr|Sergeant|Sgt|Corporal|Cpl|Private|Pte|Warrant\s+Officer|"
+    r"(?:Air\s+)?Marshal|Air\s+Commodore|Wing\s+Commander|Squadron\s+Leader|Flight\s+Lieutenant|"
+    r"Ensign|Midshipman"
+)
+_RANK = re.compile(
+    rf"\b(?:{_MILITARY_RANKS})\.?\s+(?!(?:Europe|Transformation|General)\b)[A-Z][\w'’-]+|"
+    r"\b(?:OF|OR)-\d{1,2}\b"
+)
+
+
+@lru_cache(maxsize=1)
+def _language_pattern() -> re.Pattern:
+    import pycountry
+
+    names = set()
+    for lang in pycountry.languages:
+        if not getattr(lang, "alpha_2", None):
+            continue  # ISO 639-1: the major languages, not every dialect's name
+        for name in re.split(r";\s*", lang.name):
+            name = re.sub(r"\s*\(.*\)", "", name).strip()
+            if len(name) > 2:
+                names.add(name)
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b")
+
+
 _FREQUENCY = re.compile(
     r"\b(?:hourly|daily|nightly|weekly|fortnightly|bi-?weekly|monthly|bi-?monthly|quarterly|"
     r"annual|annually|yearly|bi-?annual|bi-?annually|biennial|biennially|semi-?annual|"
@@ -447,7 +530,8 @@ _INDIVIDUAL = re.compile(
     # an office title: capitalised words ending in a role word
     rf"\b(?:[A-Z][\w-]+\s+){{0,4}}(?:{OFFICE_TITLES})\b"
 )
-_NAMED = re.compile(rf"\b(?:{_RANKS})\.?(?:\s+(?:{_RANKS})\.?)*\s+{_NAME}")
+# (not an office's title: "Supreme Allied Commander Europe" names no one)
+_NAMED = re.compile(rf"(?<!Allied\s)\b(?:{_RANKS})\.?(?:\s+(?:{_RANKS})\.?)*\s+{_NAME}")
 _PERSON = re.compile(
     _INDIVIDUAL.pattern + r"|"
     # a named group of people
@@ -623,6 +707,10 @@ _LIGHT_VERBS = frozenset(
         "go",
         "goes",
         "went",
+        # "What rank does she *hold*?", "When did the office *hold* its session?"
+        "hold",
+        "holds",
+        "held",
     ]
 )
 
@@ -744,6 +832,16 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_PROPORTION, text)
     if kind == FREQUENCY:
         return _spans(_FREQUENCY, text)
+    if kind == CONTACT:
+        return [
+            (m.start(), m.end())
+            for m in _CONTACT.finditer(text)
+            if not _PHONE_START.match(m.group(0)) or sum(c.isdigit() for c in m.group(0)) >= 7
+        ]
+    if kind == LANGUAGE:
+        return _spans(_language_pattern(), text)
+    if kind == RANK:
+        return _spans(_RANK, text)
     if kind == DATE:
         return _spans(_date_pattern(), text)
     if kind == FUTURE_DATE:  # a date in a sentence that speaks of the future
