@@ -390,7 +390,7 @@ _CONTACT = re.compile(
     r"\b[\w-]+\.(?:int|org|com|net|gov|mil|eu)\b(?:/\S*)?|"
     # a telephone number: "+", "(" or a trunk "0" first, then digits with spaces, dots, dashes or
     # brackets between ("+31 (0)53 480 3535"); seven digits or more (checked in _find)
-    r"(?<![\w.+(])(?:\+|\(|0)[\d\s().-]{5,}\d(?![\w.])|"
+    r"(?<![\w.+(])(?:\+|\(|0)[\d\s().-]{5,30}\d(?![\w.])|"
     r"\b\d+[a-z]?\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Lane|"
     r"Way|Square|Place|Drive|Laan|straat|weg)\b|\bP\.?\s?O\.?\s+Box\s+\d+"
 )
