@@ -553,3 +553,26 @@ def test_a_long_name_is_named_only_as_the_phrase_it_is():
     seq = ("comprehens", "approach", "is", "an", "action", "plan")
     assert not _holds_phrase(seq, ("comprehens", "approach", "action", "plan"))
     assert _holds_phrase(seq, ("action", "plan"))
+
+
+def test_the_floor_is_not_dragged_down_by_one_odd_answerable_question():
+    """The cosine floor sits a quarter below the answerable questions' best cosines at their 1st
+    percentile: one four-word question at 0.24 among hundreds above 0.33 does not lower it."""
+    from cimic.evaluation import Outcome
+    from cimic.fitting import fit_outcomes
+
+    rng = np.random.default_rng(1)
+
+    def outcome(i: int, answerable: bool, dense: float) -> Outcome:
+        ev = _evidence(dense=dense, coverage=dense, type_missing=0.0 if answerable else 1.0)
+        kind = "lexical" if answerable else "out_of_scope"
+        return Outcome(f"q{i}", kind, "q", "q", 1 if answerable else None, None, TUNING, ev)
+
+    outcomes = [outcome(i, True, float(d)) for i, d in enumerate(rng.uniform(0.33, 0.9, 200))]
+    outcomes += [
+        outcome(200 + i, False, float(d)) for i, d in enumerate(rng.uniform(0.05, 0.6, 80))
+    ]
+    alone = fit_outcomes(outcomes).floor
+    assert 0.24 < alone < 0.26
+    odd = fit_outcomes(outcomes + [outcome(999, True, 0.24)]).floor
+    assert abs(odd - alone) < 0.005  # not 0.75 x 0.24 = 0.18

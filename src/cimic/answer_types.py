@@ -133,11 +133,15 @@ _MONEY_WORDS = (
 )
 _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IGNORECASE)
 _Q_COUNT = re.compile(
-    r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b|\bhow (?:big|large)\b", re.IGNORECASE
+    r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b|\bhow (?:big|large)\b|"
+    # "What is the total number of …", "What is the size of …", "What is the minimum age …"
+    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:number|size|age)\b",
+    re.IGNORECASE,
 )
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
-    r"\bsince when\b|\bhow long ago\b|\bhow old\b",
+    r"\bsince when\b|\bhow long ago\b|\bhow old\b|"
+    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:date|dates|deadline|deadlines)\b",
     re.IGNORECASE,
 )
 # "How long does the course last?", "How much time …?": a length of time, not a count or money.
