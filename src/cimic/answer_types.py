@@ -407,8 +407,9 @@ _MILITARY_RANKS = (
     r"(?:Air\s+)?Marshal|Air\s+Commodore|Wing\s+Commander|Squadron\s+Leader|Flight\s+Lieutenant|"
     r"Ensign|Midshipman"
 )
+# (not an office's title, as for _NAMED below: "Supreme Allied Commander Europe" names no one)
 _RANK = re.compile(
-    rf"\b(?:{_MILITARY_RANKS})\.?\s+(?!(?:Europe|Transformation|General)\b)[A-Z][\w'’-]+|"
+    rf"(?<!Allied\s)\b(?:{_MILITARY_RANKS})\.?\s+[A-Z][\w'’-]+|"
     r"\b(?:OF|OR)-\d{1,2}\b"
 )
 
