@@ -362,6 +362,7 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("When did the Alliance first take a stance against trafficking?", None),
         ("Who gave their backing to the policy?", None),
         ("When did NATO hold its first Deep-Dive?", None),  # "hold a session"
+        ("Who currently chairs the executive committee?", "chairs"),  # not "currently"
         ("What is civil preparedness?", None),
     ],
 )

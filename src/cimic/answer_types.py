@@ -614,9 +614,10 @@ _NOT_VERBS = (
     "any|all|some|more|most|about|over|under|between|within|without|than|such|each|every|other"
 )
 _PREDICATE = [
-    # "Who chairs …", "Who founded …"
+    # "Who chairs …", "Who founded …", "Who *currently* chairs …" (an adverb before the verb skipped)
     re.compile(
-        r"^\s*(?:and\s+|so\s+)?who\s+(?!(?:is|are|was|were|does|do|did|has|have|had|can|could|"
+        rf"^\s*(?:and\s+|so\s+)?who\s+(?:(?:{_ADVERBS}|currently|now|presently|usually|normally|"
+        r"typically)\s+)?(?!(?:is|are|was|were|does|do|did|has|have|had|can|could|"
         r"should|would|will|shall|may|might|must|else|besides|exactly)\b)([a-z]{3,})\b",
         re.IGNORECASE,
     ),
