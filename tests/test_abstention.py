@@ -20,6 +20,7 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 FRESH = ROOT / "eval" / "fresh.jsonl"
 FRESH2 = ROOT / "eval" / "fresh2.jsonl"
+FRESH3 = ROOT / "eval" / "fresh3.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -289,7 +290,7 @@ def test_evaluation_set_has_what_the_issue_asks_and_its_evidence_is_verbatim():
     texts = {p.name: fold(p.read_text(encoding="utf-8")) for p in SEEDS.iterdir()}
     fresh = [
         json.loads(line)
-        for path in (FRESH, FRESH2)
+        for path in (FRESH, FRESH2, FRESH3)
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
     assert not {i["id"] for i in fresh} & {i["id"] for i in items}

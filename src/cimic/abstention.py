@@ -299,7 +299,8 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     start = None
     joiners = _NAME_JOINERS
     for i, m in enumerate(tokens + [None]):
-        word = m.group(0).strip("()").lower() if m else ""
+        # (a plural's possessive apostrophe is no part of the word: "… Perspectives' Executive …")
+        word = m.group(0).strip("()").rstrip("'’").lower() if m else ""
         known = word in covered or (len(word) > 1 and all(p in covered for p in word.split("-")))
         ok = m is not None and (known or (start is not None and word in joiners))
         if ok and start is None:
@@ -337,7 +338,7 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     topic = question_text[tokens[first].start() : tokens[best[1] - 1].end()]
     # A follow-up's topic in brackets ("… (Deep-Dive session on gender in CIMIC)") without them;
     # a name's own short form keeps its pair ("Joint Cooperation Exercise (JOCO)").
-    topic = _unbracketed(topic)
+    topic = _unbracketed(topic).rstrip("'’")
     # "the Deep-Dive session", with the article the question gave it ("the next Deep-Dive session"),
     # unless the topic is the start of a longer name: "the NATO Secretary General" -> "NATO", not
     # "the NATO".
