@@ -495,6 +495,7 @@ def test_a_missing_date_for_who_holds_an_office_now_is_said_as_such():
         missing_types=(at.DATE,),
         topic="NATO",
         question="Who is the current NATO Secretary General?",
+        asks_holder=True,
     )
     assert explain(ev, model) == "The documents mention NATO but do not name who holds it now."
     ev = _evidence(

@@ -128,6 +128,7 @@ class Evidence:
     question: str = ""  # the question as searched, for the explanation
     missing_word: str | None = None  # the most specific question word no top passage covers
     missing_types: tuple[str, ...] = ()
+    asks_holder: bool = False  # "Who is the current …?": the question wants who holds it now
     topic: str | None = None  # the words of the question the passages do cover, as asked
     term: str | None = None  # the term a "What is X?" question asks to define, as asked
 
@@ -633,6 +634,7 @@ def gather_evidence(
         subject_missing,
         missing_word=missing_word,
         missing_types=tuple(missing_types + missing_forms),
+        asks_holder=at.NAMED in wanted,
         topic=_topic(question.text, literal),
         # "exercise in NATO terms" is named as "exercise", the way term_aliases reads it too
         term=term_head(question.term) if question.term else None,
@@ -669,7 +671,7 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
     if ev.missing_types and (why in ("type_missing", "form_missing") or not ev.missing_word):
         # "who holds it now" already asks for the present: a passage that names someone but
         # gives no date does not say who holds the office now either
-        if at.NAMED in ev.missing_types or at.NAMED in at.expected_types(ev.question):
+        if ev.asks_holder or at.NAMED in ev.missing_types:
             rest = [t for t in ev.missing_types if t not in (at.NAMED, at.DATE, at.FUTURE_DATE)]
             also = f", nor any {' or '.join(at.TYPE_NOUN[t] for t in rest)}" if rest else ""
             if ev.topic:
