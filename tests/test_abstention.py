@@ -84,6 +84,10 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         ("How big is the engagement group?", {at.COUNT}),
         ("What is the name of the Chief of the office?", {at.NAMED}),
         ("What is the name of the centre?", set()),
+        ("What is the location of the course?", {at.PLACE}),
+        ("What is the headcount of the office?", {at.COUNT}),
+        ("What is the length of the gender focal point course?", {at.DURATION}),
+        ("What is the timeline for the MC 411 revision?", {at.DATE}),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -579,3 +583,51 @@ def test_the_floor_is_not_dragged_down_by_one_odd_answerable_question():
     assert 0.24 < alone < 0.26
     odd = fit_outcomes(outcomes + [outcome(999, True, 0.24)]).floor
     assert abs(odd - alone) < 0.005  # not 0.75 x 0.24 = 0.18
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        # a request reads as the question it asks
+        ("Tell me which NGOs the unit worked with.", "Which NGOs the unit worked with?"),
+        ("Explain societal resilience.", "What is societal resilience?"),
+        ("Could you please describe the Bi-SC concept?", "What is the Bi-SC concept?"),
+        ("Tell me about the CIMIC Handbook", "What is the CIMIC Handbook?"),
+        ("Give me the phone number of the office.", "What is the phone number of the office?"),
+        ("Explain why NATO cancelled the conference.", "Why NATO cancelled the conference?"),
+        # "the responsibilities of X" is no definition of X, and no value asked for either
+        ("Describe the responsibilities of ACO.", "Describe the responsibilities of ACO."),
+        ("Give me the list of non-military actors.", "Give me the list of non-military actors."),
+        # a search-box query whose last word names the kind of answer
+        ("gender advisor salary", "What is the salary of the gender advisor?"),
+        ("CIMIC course location", "What is the location of the CIMIC course?"),
+        ("CCOE director name", "What is the name of the CCOE director?"),
+        # ... and others, read as they stand
+        ("NCGP secretariat", "NCGP secretariat"),
+        ("civil preparedness baseline requirements", "civil preparedness baseline requirements"),
+        ("What is the course length?", "What is the course length?"),
+        ("List the five areas of human security.", "List the five areas of human security."),
+        ("and its date?", "and its date?"),
+    ],
+)
+def test_a_request_or_a_search_box_query_reads_as_the_question_it_asks(query, form):
+    from cimic.questions import as_question
+
+    assert as_question(query) == form
+
+
+def test_a_request_or_a_search_box_query_asks_for_its_kind_of_answer():
+    from cimic.questions import defined_term, read_question
+
+    assert read_question("gender advisor salary").types == {at.MONEY}
+    assert read_question("next Deep-Dive session date").types == {at.FUTURE_DATE}
+    assert at.NAMED in read_question("CCOE director name").types
+    assert read_question("Give me the phone number of the office.").types >= {at.CONTACT}
+    assert read_question("Explain why NATO cancelled the conference.").types == {at.REASON}
+    assert read_question("Explain societal resilience.").term == "societal resilience"
+    # the words searched stay the user's
+    assert read_question("gender advisor salary").text == "gender advisor salary"
+    # "What is the salary / date / location of X?" asks for a value of X, not what X is
+    assert defined_term("What is the date of the next session?") is None
+    assert defined_term("What is the location of SHAPE?") is None
+    assert defined_term("What is the purpose of CIMIC?") == "purpose of CIMIC"

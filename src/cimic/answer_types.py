@@ -135,19 +135,20 @@ _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IG
 _Q_COUNT = re.compile(
     r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b|\bhow (?:big|large)\b|"
     # "What is the total number of …", "What is the size of …", "What is the minimum age …"
-    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:number|size|age)\b",
+    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:number|size|age|headcount|strength)\b",
     re.IGNORECASE,
 )
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
     r"\bsince when\b|\bhow long ago\b|\bhow old\b|"
-    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:date|dates|deadline|deadlines)\b",
+    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:date|dates|deadline|deadlines|timeline|"
+    r"timelines|schedule|schedules)\b",
     re.IGNORECASE,
 )
 # "How long does the course last?", "How much time …?": a length of time, not a count or money.
 _Q_DURATION = re.compile(
     r"\bhow long\b(?!\s+ago\b)|\bhow much time\b|"
-    r"\bwhat (?:is|was|are|were) the (?:\w+ )?(?:duration|length of time)\b",
+    r"\bwhat (?:is|was|are|were) the (?:\w+ )?(?:duration|length(?: of time)?)\b",
     re.IGNORECASE,
 )
 # "What percentage of …?", "What share of …?", "At what rate …?"
@@ -212,7 +213,8 @@ _Q_LEADS = re.compile(
 )
 _Q_PLACE = re.compile(
     r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at) (?:what|which) (?:\w+ )?(?:city|town|country|place|location)\b|"
-    r"^\s*(?:what|which) (?:city|town|place|location)\b",
+    r"^\s*(?:what|which) (?:city|town|place|location)\b|"
+    r"\bwhat (?:is|was|are|were) the (?:\w+ )?(?:location|venue|whereabouts)\b",
     re.IGNORECASE,
 )
 _Q_CITY = re.compile(r"\b(?:city|town)\b", re.IGNORECASE)

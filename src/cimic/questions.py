@@ -31,6 +31,14 @@ _NOW = re.compile(
     r"these days)$",
     re.IGNORECASE,
 )
+# "What is the salary / date / location of X?" asks for a value of X, not what X is.
+_VALUE_OF = re.compile(
+    r"^(?:salary|salaries|wage|wages|pay|cost|costs|price|fee|fees|budget|budgets|funding|date|"
+    r"dates|deadline|deadlines|timeline|schedule|location|venue|whereabouts|address|headcount|"
+    r"size|number|strength|length|duration|frequency|percentage|share|proportion|age)\s+"
+    r"(?:of|for)\b",
+    re.IGNORECASE,
+)
 _COMPARISON = re.compile(
     r"^(?:difference|differences|relationship|link|distinction)\s+between\b", re.I
 )
@@ -67,7 +75,7 @@ def defined_term(question: str) -> str | None:
         m = pattern.match(q)
         if m:
             x = m.group("x").strip(" \"'“”‘’.")
-            if _NOW.search(x):
+            if _NOW.search(x) or _VALUE_OF.match(x):
                 return None
             # "What is the group in charge of?" asks what it does, not what it is.
             if (
@@ -187,6 +195,121 @@ _FORM_WORDS = frozenset(
 )
 
 
+# A request reads as the question it asks: "Tell me which NGOs …" as "which NGOs …", "Explain
+# societal resilience" as "What is societal resilience?", "Give me the phone number of X" as "What
+# is the phone number of X?". ("List …", "Name …" and "Define …" are read as they stand.)
+_REQUEST = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+    r"(?P<verb>(?:tell|show|give|send|find|get)\s+(?:me|us)(?:\s+about)?|explain|describe|"
+    r"summari[sz]e|outline|detail|give|show|find|provide)\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_EMBEDDED_WH = re.compile(
+    r"^(?:who|whom|whose|what|when|where|which|why|how|whether|if)\b", re.IGNORECASE
+)
+# "Explain X", "Tell me about X" ask what X is; "Give me X", "Show me X" ask for X itself.
+_ASKS_WHAT = re.compile(
+    r"^(?:explain|describe|summari[sz]e|outline|detail|tell\s+\w+\s+about)$", re.I
+)
+# A search-box query ("gender advisor salary", "course location") is a noun phrase; its last word is
+# its head. When that word names a kind of answer, it reads as "What is the <head> of <the rest>?".
+_KEYWORD_HEADS = frozenset(
+    [
+        "salary",
+        "salaries",
+        "wage",
+        "wages",
+        "pay",
+        "cost",
+        "costs",
+        "price",
+        "prices",
+        "fee",
+        "fees",
+        "budget",
+        "budgets",
+        "funding",
+        "date",
+        "dates",
+        "deadline",
+        "deadlines",
+        "timeline",
+        "timelines",
+        "schedule",
+        "schedules",
+        "name",
+        "names",
+        "location",
+        "locations",
+        "venue",
+        "venues",
+        "whereabouts",
+        "address",
+        "addresses",
+        "email",
+        "website",
+        "url",
+        "phone",
+        "headcount",
+        "size",
+        "number",
+        "numbers",
+        "strength",
+        "length",
+        "duration",
+        "frequency",
+        "percentage",
+        "share",
+        "proportion",
+        "language",
+        "languages",
+        "rank",
+        "age",
+    ]
+)
+_NOT_KEYWORD_START = re.compile(
+    r"^(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|"
+    r"should|would|will|shall|may|might|must|has|have|had|and|so|but|or|i|i'm|we|we're|my|our|you|"
+    r"please|hello|hi|list|name|define|tell|show|give|explain|describe|in|at|on|for|to|by|with|"
+    r"from|since|into|besides|as|the|a|an)\b",
+    re.IGNORECASE,
+)
+_ANY_WH = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
+MAX_KEYWORD_WORDS = 8
+
+
+def as_question(query: str) -> str:
+    """The question a request or a search-box query asks, in question form, for reading its form.
+
+    "Tell me which NGOs …" -> "which NGOs …?", "Explain X." -> "What is X?", "gender advisor
+    salary" -> "What is the salary of the gender advisor?". Other text is returned as it is.
+    """
+    q = " ".join(query.split())
+    m = _REQUEST.match(q)
+    if m:
+        rest = m.group("rest").rstrip(" .!?")
+        rest = re.sub(r"\s+please$", "", rest, flags=re.IGNORECASE)
+        # "Describe the responsibilities of X" asks what X's responsibilities are, which reads
+        # as no definition; "Give me the phone number of X" asks for a value, and reads as one.
+        of = re.match(r"^(?:the|its|their)\s+([\w-]+)\s+(?:of|for)\b", rest, re.IGNORECASE)
+        if of and of.group(1).lower() not in _KEYWORD_HEADS:
+            return q
+        if _EMBEDDED_WH.match(rest):
+            return rest[0].upper() + rest[1:] + "?"
+        if _ASKS_WHAT.match(m.group("verb")) or re.match(r"^(?:the|a|an|its|their)\b", rest, re.I):
+            return f"What is {rest}?"
+        return q
+    words = q.rstrip(" .!?").split()
+    if (
+        2 <= len(words) <= MAX_KEYWORD_WORDS
+        and not _NOT_KEYWORD_START.match(q)
+        and not _ANY_WH.search(q)
+        and words[-1].lower() in _KEYWORD_HEADS
+    ):
+        return f"What is the {words[-1]} of the {' '.join(words[:-1])}?"
+    return q
+
+
 @dataclass(frozen=True)
 class Question:
     """A standalone query read once: its form, the answer types it needs and its focus words."""
@@ -206,9 +329,10 @@ def read_question(query: str) -> Question:
     from . import answer_types as at
     from .lexical import content_words
 
-    term = defined_term(query)
-    wants_list = asks_enumeration(query)
-    types = at.expected_types(query, definition=term is not None, wants_list=wants_list)
+    form = as_question(query)  # a request or a search-box query, read as the question it asks
+    term = defined_term(form)
+    wants_list = asks_enumeration(form)
+    types = at.expected_types(form, definition=term is not None, wants_list=wants_list)
     focus = tuple(dict.fromkeys(w for w in content_words(query) if w not in _FORM_WORDS))
     return Question(
         query,
@@ -216,7 +340,7 @@ def read_question(query: str) -> Question:
         wants_list,
         types,
         focus,
-        at.head_word(query),
-        at.predicate(query),
-        at.counted_words(query),
+        at.head_word(form),
+        at.predicate(form),
+        at.counted_words(form),
     )
