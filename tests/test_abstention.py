@@ -252,6 +252,11 @@ def test_explanations_say_what_is_missing():
     assert explain(ev, model) == "The documents neither define nor name “Female Engagement Team”."
     ev = _evidence(subject_missing=0.5, term="exercise")
     assert explain(ev, model) == "The documents mention “exercise” but do not say what it is."
+    # A year the question names and the passages never state.
+    ev = _evidence(year_missing=1.0, missing_year="2020", topic="the NCGP conference")
+    assert (
+        explain(ev, model) == "The documents mention the NCGP conference but say nothing of 2020."
+    )
     # Far below the floor in meaning, the floor is the reason ("mention make" was no reason).
     ev = _evidence(dense=0.1, coverage=0.3, missing_word="starter", topic="make")
     assert explain(ev, model) == "The documents hold nothing close to this question in meaning."
@@ -631,3 +636,13 @@ def test_a_request_or_a_search_box_query_asks_for_its_kind_of_answer():
     assert defined_term("What is the date of the next session?") is None
     assert defined_term("What is the location of SHAPE?") is None
     assert defined_term("What is the purpose of CIMIC?") == "purpose of CIMIC"
+
+
+def test_the_years_a_text_names():
+    assert at.years("at its 2020 conference, after the 1954 Convention (2011)") == [
+        "2020",
+        "1954",
+        "2011",
+    ]
+    # a number that names, or a range, is no year
+    assert at.years("AJP-2019, Directive 40-1, pp. 2021-22, 1325, 12 000") == []

@@ -388,3 +388,12 @@ def test_a_word_whose_stem_is_a_stop_word_anchors_nothing(real_assistant):
     )
     assert not answer.abstained
     assert any("civil society" in p.text for p in answer.passages)
+
+
+def test_a_year_the_documents_never_state_is_a_condition_they_do_not_meet(real_assistant):
+    """The Deep-Dive article reports the June 2025 session: asked about 2025 it answers, asked
+    about a 2024 session it abstains and names the year it lacks."""
+    answered = real_assistant.ask("Who took part in the June 2025 Deep-Dive session?")
+    assert not answered.abstained
+    missing = real_assistant.ask("Who took part in the 2024 Deep-Dive session?")
+    assert missing.abstained and "2024" in missing.message

@@ -28,6 +28,9 @@ the top passages are about gender advisors. So the evidence has several named pa
   one more encoder run). A paraphrased verb ("Who *leads* …" over "headed by") says what the
   passage says and adds; a verb the documents never speak of ("Who *drafted* …") takes away. 0
   when the verb is in the passages or the question has none.
+- ``year_missing``: the share of the years the question names ("… at its *2020* conference") that
+  no top passage states. A year in the question is a condition on the answer: passages about the
+  same subject in other years do not meet it.
 
 A logistic regression over these features (weights kept on their expected side of zero), fitted on the tuning half of eval/questions.jsonl by
 eval/fit_abstention.py, turns them into the probability that the passages answer the question; below
@@ -72,6 +75,7 @@ FEATURES = (
     "subject_missing",
     "predicate",
     "verb_meaning",
+    "year_missing",
 )
 TOP = 5  # passages whose evidence counts
 COVERAGE_TOP = 3
@@ -124,6 +128,8 @@ class Evidence:
     subject_missing: float
     predicate: float = 1.0  # coverage of the question's verb ("Who *chairs* …"); 1 when it has none
     verb_meaning: float = 0.0  # what a verb the passages lack adds to the closeness in meaning
+    year_missing: float = 0.0  # share of the question's years that no top passage states
+    missing_year: str | None = None  # the first of them, for the explanation
     verb: str | None = None  # that verb, for the explanation
     question: str = ""  # the question as searched, for the explanation
     missing_word: str | None = None  # the most specific question word no top passage covers
@@ -623,6 +629,11 @@ def gather_evidence(
             for a in aliases
         ):
             subject_missing = 1.0
+    # "… at its 2020 conference": a year the question names must be one the passages state.
+    years = list(dict.fromkeys(at.years(question.text)))
+    top_text = " ".join(data.chunks[r].text for r in rows[:COVERAGE_TOP])
+    missing_years = [y for y in years if y not in set(at.years(top_text))]
+    year_missing = len(missing_years) / len(years) if years else 0.0
     return Evidence(
         dense,
         coverage,
@@ -640,6 +651,8 @@ def gather_evidence(
         term=term_head(question.term) if question.term else None,
         predicate=predicate,
         verb_meaning=verb_meaning,
+        year_missing=year_missing,
+        missing_year=missing_years[0] if missing_years else None,
         verb=verb,
         question=question.text,
     )
@@ -660,9 +673,14 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
             "subject_missing",
             "predicate",
             "verb_meaning",
+            "year_missing",
         ),
         key=lambda f: parts.get(f, 0.0),
     )
+    if why == "year_missing" and ev.missing_year:
+        if ev.topic:
+            return f"The documents {about} but say nothing of {ev.missing_year}."
+        return f"The documents say nothing of {ev.missing_year}."
     if why in ("predicate", "verb_meaning") and ev.verb and ev.predicate < 1.0:
         asked = at.asked_action(ev.question, ev.verb)
         if ev.topic:

@@ -345,6 +345,11 @@ _NOT_COUNTED = re.compile(r"^(?:kb|mb|gb|am|pm|hours?|h)$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w.-])(?:18|19|20)\d\d(?![\w.-])")
 
 
+def years(text: str) -> list[str]:
+    """The years a text names (1800–2099), in order: "the 2020 conference" -> ["2020"]."""
+    return _YEAR.findall(text)
+
+
 @lru_cache(maxsize=1)
 def _months() -> str:
     names = [m for m in list(calendar.month_name) + list(calendar.month_abbr) if m]
