@@ -209,3 +209,37 @@ def test_one_standing_for_something_named_before_leans_on_the_conversation():
     assert rewrite("When was the first policy adopted?", ["What is CIMIC?"]).query == (
         "When was the first policy adopted?"
     )
+
+
+CASED = (
+    "At SHAPE in Mons, the Office of Primary Responsibility (OPR) advises. Later the office "
+    "of Lt Col Verbanck met NATO staff; NATO and SHAPE agreed.\nAs NATO grows, the Office of "
+    "Primary Responsibility is AM 86-1-1 is ready."
+)
+
+
+def test_the_corpus_teaches_how_its_names_are_written():
+    from cimic.vocabulary import learn_case
+
+    cased = learn_case([CASED])
+    assert cased["nato"] == "NATO" and cased["shape"] == "SHAPE" and cased["opr"] == "OPR"
+    assert cased["verbanck"] == "Verbanck"  # a name, no English word
+    assert cased["office of primary responsibility"] == "Office of Primary Responsibility"
+    assert "office" not in cased  # an English word, also written in lower case
+    assert "am" not in cased  # a short function word, whatever a manual's code writes
+    # a sentence's first word opens no name, and a line break ends one
+    assert "at shape" not in cased and "as nato" not in cased
+    assert not any(k.startswith("responsibility is") for k in cased)
+
+
+def test_a_question_typed_in_lower_case_reads_the_names_of_the_corpus():
+    v = Vocabulary.learn([CASED])
+    assert v.truecase("who works in the office of primary responsibility at shape") == (
+        "who works in the Office of Primary Responsibility at SHAPE"
+    )
+    assert (
+        v.truecase("what did verbanck tell nato's staff?") == "what did Verbanck tell NATO's staff?"
+    )
+    # a question with any capital is read as typed
+    assert v.truecase("Who works at shape?") == "Who works at shape?"
+    assert Vocabulary().truecase("who works at shape") == "who works at shape"

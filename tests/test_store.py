@@ -30,7 +30,7 @@ def test_manifest_records_what_built_the_index(built):
     assert set(manifest["documents"]) == {"glossary.txt", "kitchen.md"}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
     assert "dense.faiss" in manifest["files"] and "words.faiss" in manifest["files"]
-    assert manifest["format_version"] == FORMAT_VERSION == 6
+    assert manifest["format_version"] == FORMAT_VERSION == 7
     assert "texts.txt" in manifest["files"] and "documents.json" in manifest["files"]
     assert "chunk_terms.npy" in manifest["files"]
 

@@ -195,13 +195,15 @@ class Assistant:
             options = [plan.query] if plan.dependence != MAYBE else [plan.query, question]
             best = None
             for query in options:
-                parsed = read_question(query)
+                # typed all in lower case: the corpus's names read with their capitals
+                text = data.vocabulary.truecase(query) if question.islower() else query
+                parsed = read_question(text)
                 # The question in one encoder run; the few of its words the corpus lacks in one
                 # more, short one (padded to the longest word, not to the question), shared by
                 # retrieval and the abstention evidence.
                 words = embed_question_words(data, parsed, self.encoder)
                 cands = search(
-                    data, self.encoder.embed_query(query), parsed, self.fusion, docs, words=words
+                    data, self.encoder.embed_query(text), parsed, self.fusion, docs, words=words
                 )
                 ev = gather_evidence(data, parsed, cands, self.encoder)
                 p = self.abstention.probability(ev)

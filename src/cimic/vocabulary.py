@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 from .lexical import _stopwords, terms, tokens, words
 
@@ -120,6 +121,89 @@ def is_acronym(token: str) -> bool:
     return len(token) >= 2 and token.isupper()
 
 
+# -- the case the corpus writes its names in ------------------------------------------------------
+
+_CASE_TOKEN = re.compile(r"[^\W\d_][\w-]*")
+# Words that link the capitalised words of one name ("Office *of the* Gender Advisor").
+_LINK_WORDS = frozenset(["of", "for", "and", "the", "on", "in", "to"])
+# Short words that some corpus writes in capitals ("AM 86-1-1", "IS") but a question means as words.
+_FUNCTION_WORDS = frozenset(
+    ["am", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my"]
+    + ["no", "of", "on", "or", "so", "to", "up", "us", "we"]
+)
+# Words that open a sentence without opening a name ("*At* SHAPE in Mons", "*As* NATO …").
+_OPENERS = _FUNCTION_WORDS | frozenset(
+    ["a", "all", "also", "although", "after", "any", "because", "before", "both", "but", "during"]
+    + ["each", "every", "for", "from", "have", "the", "its", "many", "most", "our", "since"]
+    + ["some", "such", "that", "their", "there", "these", "this", "those", "though", "thus"]
+    + ["under", "when", "where", "which", "while", "with", "within"]
+)
+MAX_NAME_WORDS = 6  # longest capitalised phrase kept whole ("Office of Primary Responsibility")
+MAX_CASED = 100_000  # names and acronyms kept per index, most frequent first (a few MB)
+NAME_SHARE = (
+    0.9  # a word the corpus writes capitalised this often (not at a sentence start) is a name
+)
+
+
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][\w-]*"
+_NAME_RUN = re.compile(
+    rf"{_CAPITALISED}(?:[ \t]+(?:(?:of|for|and|the|on|in|to)[ \t]+)*{_CAPITALISED})*"
+)
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    return at == 0 or re.search(r"(?:^|[.!?:•\-–\n\"“])\s*$", text[max(0, at - 3) : at]) is not None
+
+
+def learn_case(texts: Iterable[str]) -> dict[str, str]:
+    """Lower-case form -> the form the corpus writes, for its acronyms, its names and the
+    capitalised phrases of two words or more ("nato" -> "NATO", "verbanck" -> "Verbanck", "belgian
+    civil-military engagement group" -> "Belgian Civil-Military Engagement Group").
+
+    A word at the start of a sentence says nothing of its case and is not counted. A single word
+    is kept when it is mostly written in capitals (an acronym, not a short function word) or
+    almost always capitalised and no English word ("Verbanck", not "Office").
+    """
+    forms: dict[
+        str, Counter
+    ] = {}  # the capitalised forms of a word, where it is no sentence's first
+    total: Counter = Counter()  # every occurrence of each word, in any case
+    initial: Counter = Counter()  # ... of which at the start of a sentence, capitalised
+    phrases: Counter = Counter()
+    for text in texts:
+        total.update(_CASE_TOKEN.findall(text.lower()))
+        for m in _NAME_RUN.finditer(text):  # capitalised words, linked by "of", "the" …
+            run = m.group(0).split()
+            first = 0
+            if _sentence_start(text, m.start()):  # its first word says nothing of its case
+                initial[run[0].lower()] += 1
+                if run[0].lower() in _OPENERS:  # "*At* SHAPE in Mons" opens no name
+                    run = run[1:]
+                else:
+                    first = 1
+            for token in run[first:]:
+                if token not in _LINK_WORDS:
+                    forms.setdefault(token.lower(), Counter())[token] += 1
+            for i in range(len(run)):
+                for j in range(i + 2, min(len(run), i + MAX_NAME_WORDS) + 1):
+                    if run[i] not in _LINK_WORDS and run[j - 1] not in _LINK_WORDS:
+                        phrases[" ".join(run[i:j])] += 1
+    english = english_words()
+    out: dict[str, tuple[int, str]] = {}
+    for word, counts in forms.items():
+        best, n = counts.most_common(1)[0]
+        seen = total[word] - initial[word]
+        acronym = best.isupper() and len(best) >= 2 and n * 2 > seen
+        if (acronym and word not in _FUNCTION_WORDS) or (
+            n >= NAME_SHARE * seen and word not in english
+        ):
+            out[word] = (n, best)
+    for phrase, n in phrases.items():
+        out.setdefault(phrase.lower(), (n, phrase))
+    kept = sorted(out.items(), key=lambda kv: (-kv[1][0], kv[0]))[:MAX_CASED]
+    return {lower: form for lower, (_, form) in sorted(kept)}
+
+
 @dataclass
 class Vocabulary:
     """Acronym pairs and word counts of one index, with the look-ups a query needs."""
@@ -127,6 +211,9 @@ class Vocabulary:
     acronyms: dict[str, str] = field(default_factory=dict)
     word_counts: dict[str, int] = field(default_factory=dict)
     vector_words: list[str] = field(default_factory=list)  # rows of the index's word vectors
+    cased: dict[str, str] = field(
+        default_factory=dict
+    )  # learn_case: names as the corpus writes them
 
     def __post_init__(self) -> None:
         self.total_words = sum(self.word_counts.values())
@@ -141,7 +228,30 @@ class Vocabulary:
     def learn(cls, texts: list[str]) -> Vocabulary:
         """Learn from the indexed texts."""
         counts = Counter(w for t in texts for w in words(t))
-        return cls(learn_acronyms(texts), dict(counts))
+        return cls(learn_acronyms(texts), dict(counts), cased=learn_case(texts))
+
+    def truecase(self, text: str) -> str:
+        """A question typed all in lower case, with the corpus's names written as the corpus
+        writes them ("who heads aco" -> "who heads ACO"), so that what reads names and acronyms
+        by their capitals reads them; any other text is returned as it is."""
+        if not self.cased or any(c.isupper() for c in text):
+            return text
+        toks = list(_CASE_TOKEN.finditer(text))
+        out, last, k = [], 0, 0
+        while k < len(toks):
+            n = min(MAX_NAME_WORDS, len(toks) - k)
+            while n >= 1:  # the longest name first
+                span = toks[k : k + n]
+                if all(text[a.end() : b.start()] == " " for a, b in pairwise(span)):
+                    form = self.cased.get(" ".join(t.group(0) for t in span))
+                    if form:
+                        out += [text[last : span[0].start()], form]
+                        last, k = span[-1].end(), k + n
+                        break
+                n -= 1
+            else:
+                k += 1
+        return "".join(out) + text[last:]
 
     def correct(self, word: str) -> str | None:
         """The most frequent corpus word one edit away from an unknown word, if any."""
@@ -222,6 +332,7 @@ class Vocabulary:
             "acronyms": self.acronyms,
             "word_counts": self.word_counts,
             "vector_words": self.vector_words,
+            "cased": self.cased,
         }
 
     def words_to_embed(self, limit: int = MAX_VECTOR_WORDS) -> list[str]:
