@@ -613,6 +613,13 @@ def test_the_floor_is_not_dragged_down_by_one_odd_answerable_question():
         ("What is the course length?", "What is the course length?"),
         ("List the five areas of human security.", "List the five areas of human security."),
         ("and its date?", "and its date?"),
+        # a greeting or a preface asks nothing; "I need …", "Do you know …" are requests
+        ("Hi, can you tell me who heads the centre today?", "Who heads the centre today?"),
+        ("Quick question: how many people work there?", "how many people work there?"),
+        ("I would like to know the budget of the Ci-MEG.", "What is the budget of the Ci-MEG?"),
+        ("I'm looking for the location of the course", "What is the location of the course?"),
+        ("Do you know who chairs the NCGP?", "Who chairs the NCGP?"),
+        ("Highlights of the session?", "Highlights of the session?"),
     ],
 )
 def test_a_request_or_a_search_box_query_reads_as_the_question_it_asks(query, form):

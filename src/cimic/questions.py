@@ -201,7 +201,17 @@ _FORM_WORDS = frozenset(
 _REQUEST = re.compile(
     r"^\s*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
     r"(?P<verb>(?:tell|show|give|send|find|get)\s+(?:me|us)(?:\s+about)?|explain|describe|"
-    r"summari[sz]e|outline|detail|give|show|find|provide)\s+(?P<rest>.+)$",
+    r"summari[sz]e|outline|detail|give|show|find|provide|"
+    # "I would like to know …", "I need …", "I'm looking for …", "Do you know …"
+    r"i\s+(?:would|'d|’d)\s+like\s+to\s+know|i\s+(?:want|need|wish)\s+to\s+know|"
+    r"i\s+(?:need|want)|i(?:\s+am|'m|’m)\s+looking\s+for|do\s+you\s+know|let\s+me\s+know)"
+    r"\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+# "Hi, …", "Hello! …", "Quick question: …": a greeting or a preface asks nothing.
+_GREETING = re.compile(
+    r"^(?:(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening))\b[\s,!.:;-]*)?"
+    r"(?:(?:quick\s+|one\s+|a\s+)?question\s*[:,-]\s*)?",
     re.IGNORECASE,
 )
 _EMBEDDED_WH = re.compile(
@@ -284,7 +294,7 @@ def as_question(query: str) -> str:
     "Tell me which NGOs …" -> "which NGOs …?", "Explain X." -> "What is X?", "gender advisor
     salary" -> "What is the salary of the gender advisor?". Other text is returned as it is.
     """
-    q = " ".join(query.split())
+    q = _GREETING.sub("", " ".join(query.split()), count=1) or query
     m = _REQUEST.match(q)
     if m:
         rest = m.group("rest").rstrip(" .!?")
