@@ -305,20 +305,29 @@ def _topic(question_text: str, covered: set[str]) -> str | None:
     best: tuple[int, int] | None = None
     start = None
     joiners = _NAME_JOINERS
+
+    def close(i: int) -> None:  # the run ends before token i, without trailing joiners
+        nonlocal best, start
+        end = i
+        while end > start and tokens[end - 1].group(0).strip("()").lower() in joiners:
+            end -= 1
+        if end > start and (best is None or end - start > best[1] - best[0]):
+            best = (start, end)
+        start = None
+
     for i, m in enumerate(tokens + [None]):
         # (a plural's possessive apostrophe is no part of the word: "… Perspectives' Executive …")
         word = m.group(0).strip("()").rstrip("'’").lower() if m else ""
         known = word in covered or (len(word) > 1 and all(p in covered for p in word.split("-")))
+        # a question mark ends a run: "… guidance to? (NATO Military Policy …)" is two
+        gap = question_text[tokens[i - 1].end() : m.start()] if m is not None and i else ""
+        if start is not None and re.search(r"[?!]", gap):
+            close(i)
         ok = m is not None and (known or (start is not None and word in joiners))
         if ok and start is None:
             start = i
         if not ok and start is not None:
-            end = i
-            while end > start and tokens[end - 1].group(0).strip("()").lower() in joiners:
-                end -= 1
-            if end > start and (best is None or end - start > best[1] - best[0]):
-                best = (start, end)
-            start = None
+            close(i)
     if best is None:
         return None
     first = best[0]
