@@ -98,6 +98,8 @@ def test_expected_answer_types(question, types):
     ("kind", "text", "found"),
     [
         (at.COUNT, "The seven baseline requirements of NATO", ["seven baseline requirements"]),
+        # "Whom does it give guidance to?": a kind of body is the other party of a relation
+        (at.PARTY, "guidance for NATO military bodies", ["NATO", "bodies"]),
         (at.COUNT, "adopted in 2004 under MC 411 and UNSCR 1325 on 12 Jan 2021", []),
         (at.MONEY, "a budget of €4 million, or 3.5 million EUR", ["€4", "3.5 million EUR"]),
         (at.MONEY, "the gender advisor earns respect", []),

@@ -558,6 +558,12 @@ _ORG = re.compile(
     r"Section|Branch|Team|Unit|Division|Directorate|Department|Ministry|Board|Panel|Bureau|"
     r"Secretariat|Network|Programme|Partnership)\b"
 )
+# bodies named by their kind ("NATO military *bodies*", "non-military *actors*"): the other party
+# of a relation may be a kind of body as well as a named one
+_BODIES = re.compile(
+    r"\b(?:bodies|organi[sz]ations|actors|agencies|institutions|authorities|partners|nations|"
+    r"allies|governments|commands)\b"
+)
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+\S")
 _SERIES = re.compile(r"[^.;:]*,[^.;:]*,[^.;:]*\b(?:and|or)\b")
 _REASON = re.compile(
@@ -864,7 +870,7 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
     if kind == PERSON:
         return _spans(_PERSON, text)
     if kind == PARTY:
-        return _spans(_PERSON, text) + _spans(_ORG, text)
+        return _spans(_PERSON, text) + _spans(_ORG, text) + _spans(_BODIES, text)
     if kind == DOCUMENT:
         return _spans(_DOCUMENT, text)
     if kind == NAMED:
