@@ -96,6 +96,9 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         ("What time does the Deep-Dive session start?", {at.TIME}),
         ("At what time of year was the approach adopted?", {at.DATE}),
         ("At what age can a soldier join the unit?", {at.COUNT}),
+        # two words before the noun that names the quantity
+        ("What is the maximum class size at the NCGM?", {at.COUNT}),
+        ("What is the exact start date of the course?", {at.DATE}),
         ("Are there any statistics on women in the unit?", {at.COUNT}),
         ("Whose idea was the Digital CIMIC Handbook?", {at.PARTY}),
     ],

@@ -146,7 +146,7 @@ _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IG
 _Q_COUNT = re.compile(
     r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b|\bhow (?:big|large)\b|"
     # "What is the total number of …", "What is the size of …", "What is the minimum age …"
-    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:number|size|age|headcount|strength)\b|"
+    r"\bwhat (?:is|was|are|were) the (?:\w+\s+){0,2}(?:number|size|age|headcount|strength)\b|"
     # "At what age …", "What statistics / figures exist on …", "Are there any numbers on …"
     r"\b(?:at\s+)?what\s+age\b|\b(?:what|which|any|the)\s+(?:\w+\s+)?(?:statistics|figures|numbers)\b|"
     r"\b(?:statistics|figures|numbers)\s+(?:on|about|for)\b",
@@ -155,14 +155,14 @@ _Q_COUNT = re.compile(
 _Q_DATE = re.compile(
     r"^\s*(?:and\s+|so\s+)?when\b(?!\s+\w+ing\b)|\b(?:what|which|in what|in which) (?:year|date|month|day)\b|"
     r"\bsince when\b|\bhow long ago\b|\bhow old\b|\bwhat time of (?:the\s+)?year\b|"
-    r"\bwhat (?:is|was|are|were) the (?:\w+\s+)?(?:date|dates|deadline|deadlines|timeline|"
+    r"\bwhat (?:is|was|are|were) the (?:\w+\s+){0,2}(?:date|dates|deadline|deadlines|timeline|"
     r"timelines|schedule|schedules)\b",
     re.IGNORECASE,
 )
 # "How long does the course last?", "How much time …?": a length of time, not a count or money.
 _Q_DURATION = re.compile(
     r"\bhow long\b(?!\s+ago\b)|\bhow much time\b|"
-    r"\bwhat (?:is|was|are|were) the (?:\w+ )?(?:duration|length(?: of time)?)\b",
+    r"\bwhat (?:is|was|are|were) the (?:\w+ ){0,2}(?:duration|length(?: of time)?)\b",
     re.IGNORECASE,
 )
 # "What percentage of …?", "What share of …?", "At what rate …?"
