@@ -98,6 +98,8 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         ("At what age can a soldier join the unit?", {at.COUNT}),
         # two words before the noun that names the quantity
         ("What is the maximum class size at the NCGM?", {at.COUNT}),
+        # one holder of an office among several: only a name answers
+        ("Who was the first NATO gender advisor?", {at.NAMED}),
         ("What is the exact start date of the course?", {at.DATE}),
         ("Are there any statistics on women in the unit?", {at.COUNT}),
         ("Whose idea was the Digital CIMIC Handbook?", {at.PARTY}),
@@ -526,6 +528,17 @@ def test_a_missing_date_for_who_holds_an_office_now_is_said_as_such():
         asks_holder=True,
     )
     assert explain(ev, model) == "The documents mention NATO but do not name who holds it now."
+    ev = _evidence(
+        type_missing=1.0,
+        missing_types=(at.NAMED,),
+        topic="the NATO gender advisor",
+        question="Who was the first NATO gender advisor?",
+        asks_holder=True,
+    )
+    assert (
+        explain(ev, model)
+        == "The documents mention the NATO gender advisor but do not name who held it."
+    )
     ev = _evidence(
         type_missing=1.0,
         missing_types=(at.FREQUENCY,),

@@ -669,6 +669,11 @@ def gather_evidence(
     )
 
 
+_PAST_HOLDER = re.compile(
+    r"\b(?:was|were|first|former|previous|founding|inaugural|outgoing)\b", re.IGNORECASE
+)
+
+
 def explain(ev: Evidence, model: AbstentionModel) -> str:
     """One plain sentence saying what the documents lack for this question, from the evidence."""
     if ev.dense < model.floor:  # the floor decided: no word-level reason is the reason
@@ -703,9 +708,11 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
         if ev.asks_holder or at.NAMED in ev.missing_types:
             rest = [t for t in ev.missing_types if t not in (at.NAMED, at.DATE, at.FUTURE_DATE)]
             also = f", nor any {' or '.join(at.TYPE_NOUN[t] for t in rest)}" if rest else ""
+            # "Who was the first NATO gender advisor?" asks for a holder of the past
+            held = "who held it" if _PAST_HOLDER.search(ev.question) else "who holds it now"
             if ev.topic:
-                return f"The documents {about} but do not name who holds it now{also}."
-            return f"The documents do not name who holds it now{also}."
+                return f"The documents {about} but do not name {held}{also}."
+            return f"The documents do not name {held}{also}."
         nouns = " or ".join(at.TYPE_NOUN[t] for t in ev.missing_types)
         if ev.topic:
             return f"The documents {about} but give no {nouns} for it."

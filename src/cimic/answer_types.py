@@ -265,7 +265,11 @@ OFFICE_TITLES = (
 )
 _Q_OFFICE_HOLDER = re.compile(
     r"^\s*(?:[Aa]nd\s+)?[Ww]ho\s+(?:is|was)\s+the\s+(?:[A-Z][\w-]*\s+){0,4}"
-    rf"(?:{OFFICE_TITLES}|Commandant)\b"
+    rf"(?:{OFFICE_TITLES}|Commandant)\b|"
+    # "Who was the first NATO gender advisor?": one holder among several, by name
+    r"^\s*(?:[Aa]nd\s+)?[Ww]ho\s+(?:is|was|were)\s+the\s+(?i:first|last|previous|former|founding|"
+    r"inaugural|new|next|outgoing|incoming)\s+(?:[\w-]+\s+){0,4}"
+    rf"(?i:{OFFICE_TITLES}|Commandant)\b"
 )
 # "What is the name of the Chief of …?": the holder of an office, by name
 _Q_NAME_OF_HOLDER = re.compile(
