@@ -98,6 +98,12 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         ("At what age can a soldier join the unit?", {at.COUNT}),
         # two words before the noun that names the quantity
         ("What is the maximum class size at the NCGM?", {at.COUNT}),
+        # a yes/no question that names an answer of a kind needs passages that state one
+        ("Is the exercise held every year?", {at.FREQUENCY}),
+        ("Are the NCGM courses taught in Swedish?", {at.LANGUAGE}),
+        ("Is the office located in Brussels?", {at.PLACE}),
+        ("Does ACO work from SHAPE in Mons?", set()),
+        ("Is CIMIC done in Peacetime?", set()),
         # one holder of an office among several: only a name answers
         ("Who was the first NATO gender advisor?", {at.NAMED}),
         ("What is the exact start date of the course?", {at.DATE}),

@@ -196,6 +196,19 @@ _Q_TIME = re.compile(
     r"\bwhat time(?!\s+(?:of\s+(?:the\s+)?year|frame|zone|period|span|line))\b|\b(?:at\s+)?what hour\b",
     re.IGNORECASE,
 )
+_Q_YES_NO = re.compile(
+    r"^\s*(?:and\s+)?(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b",
+    re.IGNORECASE,
+)
+_YES_NO_FREQUENCY = re.compile(
+    r"\b(?:every|each)\s+(?:\w+\s+)?(?:year|month|week|day|quarter)s?\b|"
+    r"\b(?:annually|monthly|weekly|daily|yearly|quarterly)\b",
+    re.IGNORECASE,
+)
+_YES_NO_LANGUAGE = re.compile(r"\b(?:in|into)\s+[A-Z][a-z]+\b")
+_YES_NO_PLACE = re.compile(
+    r"\b(?:located|based|situated|headquartered|held|hosted)\s+(?:in|at)\s+(?:the\s+)?[A-Z]"
+)
 # "Whose idea was …", "Whose needs does …": a person, a group or a body
 _Q_WHOSE = re.compile(r"^\s*(?:and\s+)?whose\b", re.IGNORECASE)
 _Q_LANGUAGE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?languages?\b", re.IGNORECASE)
@@ -339,6 +352,16 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(PARTY)
     if _Q_TIME.search(asked):
         out.add(TIME)
+    if _Q_YES_NO.match(question):
+        # "Is the exercise held *every year*?", "Are the courses taught *in Swedish*?", "Is the office
+        # located *in Brussels*?": the question names an answer of a kind, and only passages that
+        # state one of that kind (the same or another) answer yes or no
+        if _YES_NO_FREQUENCY.search(question):
+            out.add(FREQUENCY)
+        if _YES_NO_LANGUAGE.search(question) and _spans(_language_pattern(), question):
+            out.add(LANGUAGE)
+        if _YES_NO_PLACE.search(question):
+            out.add(PLACE)
     if _Q_NAME_OF_HOLDER.search(question):
         out.add(NAMED)
     if _Q_CONTACT.search(question):
