@@ -661,6 +661,10 @@ def test_the_floor_is_not_dragged_down_by_one_odd_answerable_question():
         ("I'm looking for the location of the course", "What is the location of the course?"),
         ("Do you know who chairs the NCGP?", "Who chairs the NCGP?"),
         ("Highlights of the session?", "Highlights of the session?"),
+        # a question word contracted with "is"
+        ("What's CIMIC?", "What is CIMIC?"),
+        ("whats the salary of a gender advisor", "what is the salary of a gender advisor"),
+        ("Who’s the current SACEUR?", "Who is the current SACEUR?"),
     ],
 )
 def test_a_request_or_a_search_box_query_reads_as_the_question_it_asks(query, form):

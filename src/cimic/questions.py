@@ -214,6 +214,8 @@ _GREETING = re.compile(
     r"(?:(?:quick\s+|one\s+|a\s+)?question\s*[:,-]\s*)?",
     re.IGNORECASE,
 )
+# "What's X?", "Who's the current …?", "whats the salary …": the question word and "is"
+_CONTRACTED = re.compile(r"^(what|who|where|when|how)(?:['’]s|s)\b", re.IGNORECASE)
 _EMBEDDED_WH = re.compile(
     r"^(?:who|whom|whose|what|when|where|which|why|how|whether|if)\b", re.IGNORECASE
 )
@@ -295,6 +297,7 @@ def as_question(query: str) -> str:
     salary" -> "What is the salary of the gender advisor?". Other text is returned as it is.
     """
     q = _GREETING.sub("", " ".join(query.split()), count=1) or query
+    q = _CONTRACTED.sub(lambda m: f"{m.group(1)} is", q, count=1)  # "What's X?" -> "What is X?"
     m = _REQUEST.match(q)
     if m:
         rest = m.group("rest").rstrip(" .!?")
