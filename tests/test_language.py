@@ -40,6 +40,9 @@ def test_defined_term(question, term):
         ("Who are the members of the committee?", True),
         ("What does the kit include?", True),
         ("What is logistics?", False),
+        ("Which five areas does it cover?", True),
+        # a number inside a code counts nothing
+        ("Which page of AJP-3.19 defines CMI?", False),
     ],
 )
 def test_asks_enumeration(question, expected):

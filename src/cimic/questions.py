@@ -48,7 +48,9 @@ _ENDS_IN_PREPOSITION = re.compile(
 
 _NUMBER = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
 _ENUMERATION = re.compile(
-    rf"^(?:what|which)\s+(?:are|were)\b|^(?:list|name|enumerate)\b|\b{_NUMBER}\s+(?:\w+\s+){{0,3}}\w+s\b|"
+    rf"^(?:what|which)\s+(?:are|were)\b|^(?:list|name|enumerate)\b|"
+    # "the seven baseline requirements" (not the "19" of "AJP-3.19 defines")
+    rf"(?<![\w.-]){_NUMBER}\s+(?:\w+\s+){{0,3}}\w+s\b|"
     r"\bwho\s+are\b|\bwhat\s+(?:does|do)\s+.+\s+(?:include|comprise|encompass)\b",
     re.IGNORECASE,
 )
