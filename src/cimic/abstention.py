@@ -642,8 +642,10 @@ def gather_evidence(
             subject_missing = 1.0
     # "… at its 2020 conference": a year the question names must be one the passages state.
     years = list(dict.fromkeys(at.years(question.text)))
-    top_text = " ".join(data.chunks[r].text for r in rows[:COVERAGE_TOP])
-    missing_years = [y for y in years if y not in set(at.years(top_text))]
+    missing_years: list[str] = []
+    if years:  # the passages' years are read only for a question that names one, and once
+        stated = {y for r in rows[:COVERAGE_TOP] for y in at.years(data.chunks[r].text)}
+        missing_years = [y for y in years if y not in stated]
     year_missing = len(missing_years) / len(years) if years else 0.0
     return Evidence(
         dense,

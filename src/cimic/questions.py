@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .answer_types import _WH  # any question word
+
 # "What does the term X mean?", "What does the acronym CMI stand for?": the word naming X is not X.
 _ARTICLE = (
     r"(?:an?\s+|the\s+)?(?:(?:term|word|phrase|expression|acronym|abbreviation)\s+"
@@ -31,14 +33,15 @@ _NOW = re.compile(
     r"these days)$",
     re.IGNORECASE,
 )
-# "What is the salary / date / location of X?" asks for a value of X, not what X is.
-_VALUE_OF = re.compile(
-    r"^(?:salary|salaries|wage|wages|pay|cost|costs|price|fee|fees|budget|budgets|funding|date|"
-    r"dates|deadline|deadlines|timeline|schedule|location|venue|whereabouts|address|headcount|"
-    r"size|number|strength|length|duration|frequency|percentage|share|proportion|age)\s+"
-    r"(?:of|for)\b",
-    re.IGNORECASE,
+# Nouns that name a value ("What is the salary / date / location of X?" asks for a value of X,
+# not what X is).
+_VALUE_NOUNS = frozenset(
+    ["salary", "salaries", "wage", "wages", "pay", "cost", "costs", "price", "fee", "fees"]
+    + ["budget", "budgets", "funding", "date", "dates", "deadline", "deadlines", "timeline"]
+    + ["schedule", "location", "venue", "whereabouts", "address", "headcount", "size", "number"]
+    + ["strength", "length", "duration", "frequency", "percentage", "share", "proportion", "age"]
 )
+_VALUE_OF = re.compile(rf"^(?:{'|'.join(sorted(_VALUE_NOUNS))})\s+(?:of|for)\b", re.IGNORECASE)
 _COMPARISON = re.compile(
     r"^(?:difference|differences|relationship|link|distinction)\s+between\b", re.I
 )
@@ -227,59 +230,9 @@ _ASKS_WHAT = re.compile(
 )
 # A search-box query ("gender advisor salary", "course location") is a noun phrase; its last word is
 # its head. When that word names a kind of answer, it reads as "What is the <head> of <the rest>?".
-_KEYWORD_HEADS = frozenset(
-    [
-        "salary",
-        "salaries",
-        "wage",
-        "wages",
-        "pay",
-        "cost",
-        "costs",
-        "price",
-        "prices",
-        "fee",
-        "fees",
-        "budget",
-        "budgets",
-        "funding",
-        "date",
-        "dates",
-        "deadline",
-        "deadlines",
-        "timeline",
-        "timelines",
-        "schedule",
-        "schedules",
-        "name",
-        "names",
-        "location",
-        "locations",
-        "venue",
-        "venues",
-        "whereabouts",
-        "address",
-        "addresses",
-        "email",
-        "website",
-        "url",
-        "phone",
-        "headcount",
-        "size",
-        "number",
-        "numbers",
-        "strength",
-        "length",
-        "duration",
-        "frequency",
-        "percentage",
-        "share",
-        "proportion",
-        "language",
-        "languages",
-        "rank",
-        "age",
-    ]
+_KEYWORD_HEADS = _VALUE_NOUNS | frozenset(
+    ["prices", "timelines", "schedules", "locations", "venues", "addresses", "numbers", "name"]
+    + ["names", "email", "website", "url", "phone", "language", "languages", "rank"]
 )
 _NOT_KEYWORD_START = re.compile(
     r"^(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|can|could|"
@@ -288,7 +241,6 @@ _NOT_KEYWORD_START = re.compile(
     r"from|since|into|besides|as|the|a|an)\b",
     re.IGNORECASE,
 )
-_ANY_WH = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 MAX_KEYWORD_WORDS = 8
 
 
@@ -318,7 +270,7 @@ def as_question(query: str) -> str:
     if (
         2 <= len(words) <= MAX_KEYWORD_WORDS
         and not _NOT_KEYWORD_START.match(q)
-        and not _ANY_WH.search(q)
+        and not _WH.search(q)
         and words[-1].lower() in _KEYWORD_HEADS
     ):
         return f"What is the {words[-1]} of the {' '.join(words[:-1])}?"
