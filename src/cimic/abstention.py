@@ -95,6 +95,7 @@ FACTOID_TYPES = frozenset(
         at.MEASURE,
         at.TIME,
         at.COLOUR,
+        at.WEEKDAY,
         at.UNIVERSITY,
         at.CONTACT,
         at.LANGUAGE,

@@ -43,6 +43,8 @@ measure        for "How far is X from Y?", "How far away …", "How tall / heavy
 time of day    for "What time does … start?", "At what hour …", "What time of day …", "the opening /
                office hours of …": a clock time
                ("10:30", "9 am", "14h00", "noon"); "What time of year" asks for a date
+weekday        for "On which day of the week …?": a day's name ("Monday", "Thursdays"; the calendar
+               module, English locale) or "weekend(s)" / "weekday(s)"
 colour         for "What colour / Which colours …?": a colour's name ("red", "navy blue", "gold");
                the basic colour terms and their common shades, a closed class of words
 rank           for "What rank / grade …?": a military rank before a name ("Lieutenant Colonel
@@ -105,7 +107,7 @@ REASON, PROCEDURE = "reason", "procedure"
 FUTURE_DATE = "future date"
 DURATION, PROPORTION, FREQUENCY = "duration", "proportion", "frequency"
 CONTACT, LANGUAGE, RANK = "contact", "language", "rank"
-MEASURE, TIME, COLOUR = "measure", "time of day", "colour"
+MEASURE, TIME, COLOUR, WEEKDAY = "measure", "time of day", "colour", "weekday"
 UNIVERSITY = "university"
 CITY = "city"
 INDIVIDUAL = "individual"
@@ -116,6 +118,7 @@ HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
 TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
 TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK, MEASURE, TIME, COLOUR, UNIVERSITY)
+TYPES += (WEEKDAY,)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -129,6 +132,7 @@ TYPE_NOUN = {
     MEASURE: "distance, size or weight",
     TIME: "time of day",
     COLOUR: "colour",
+    WEEKDAY: "day of the week",
     UNIVERSITY: "university, college or academy",
     CONTACT: "contact details",
     LANGUAGE: "language",
@@ -210,6 +214,10 @@ _Q_TIME = re.compile(
     r"\b(?:opening|office|business|visiting|working)\s+hours\b",
     re.IGNORECASE,
 )
+# "On which day of the week …": a weekday, which a calendar date does not state
+_Q_WEEKDAY = re.compile(
+    r"\b(?:what|which)\s+(?:days?\s+of\s+the\s+week|weekdays?)\b", re.IGNORECASE
+)
 # "What colour is the logo?", "Which colours …"
 _Q_COLOUR = re.compile(r"\b(?:what|which)\s+colou?rs?\b", re.IGNORECASE)
 # Comparisons of age or size ("Which is older, X or Y?", "Is X older than Y?"): only the dates, or
@@ -262,7 +270,7 @@ _Q_FREQUENCY = re.compile(
 # states. Not in a question about the past ("What did the latest pledge ask?": what it said).
 _Q_NOW = re.compile(
     r"\b(?:current|currently|next|upcoming|latest|today|nowadays|at present|presently|this year|"
-    r"now)\b(?!['’]s)",
+    r"now|at the moment|these days)\b(?!['’]s)",
     re.IGNORECASE,
 )
 _PAST = re.compile(r"^\W*(?:\w+\W+){0,3}?(?:did|was|were|had)\b", re.IGNORECASE)
@@ -339,7 +347,9 @@ _Q_NAME_OF_HOLDER = re.compile(
     re.IGNORECASE,
 )
 _Q_PRESENT = re.compile(
-    r"\b(?:current|currently|now|today|nowadays|at present|presently)\b(?!['’]s)", re.IGNORECASE
+    r"\b(?:current|currently|now|today|nowadays|at present|presently|at the moment|these days)\b"
+    r"(?!['’]s)",
+    re.IGNORECASE,
 )
 _Q_DOCUMENT = re.compile(
     r"^\s*(?:and\s+)?(?:what|which)\s+(?:\w+\s+)?(?:document|documents|manual|manuals|handbook|"
@@ -406,6 +416,9 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(COUNT)
     if _Q_TIME.search(asked):
         out.add(TIME)
+    if _Q_WEEKDAY.search(asked):
+        out.discard(DATE)
+        out.add(WEEKDAY)
     if _Q_YES_NO.match(question):
         # "Is the exercise held *every year*?", "Are the courses taught *in Swedish*?", "Is the office
         # located *in Brussels*?": the question names an answer of a kind, and only passages that
@@ -703,6 +716,12 @@ _BODIES = re.compile(
     r"\b(?:bodies|organi[sz]ations|actors|agencies|institutions|authorities|partners|nations|"
     r"allies|governments|commands)\b"
 )
+@lru_cache(maxsize=1)
+def _weekday_pattern() -> re.Pattern:
+    days = "|".join(calendar.day_name)
+    return re.compile(rf"\b(?:{days})s?\b|\bweek(?:ends?|days?)\b", re.IGNORECASE)
+
+
 _UNIVERSITY = re.compile(
     r"\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?)?){0,4}(?:University|College|Academy)\b"
     r"(?:\s+of\s+(?:the\s+)?[A-Z][\w'’-]+)?"
@@ -1006,6 +1025,8 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_TIME, text)
     if kind == COLOUR:
         return _spans(_COLOUR, text)
+    if kind == WEEKDAY:
+        return _spans(_weekday_pattern(), text)
     if kind == UNIVERSITY:
         return _spans(_UNIVERSITY, text)
     if kind == CONTACT:

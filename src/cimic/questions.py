@@ -213,6 +213,13 @@ _REQUEST = re.compile(
     r"\s+(?P<rest>.+)$",
     re.IGNORECASE,
 )
+# "Name / List the countries that have …": the things that have it, which "Which countries have …?"
+# asks for
+_NAME_THE = re.compile(
+    r"^\s*(?:please\s+)?(?:name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?"
+    r"(?P<what>(?:[\w-]+\s+){0,3}?[\w-]+)\s+(?:that|which|who)\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
 # "Hi, …", "Hello! …", "Quick question: …": a greeting or a preface asks nothing.
 _GREETING = re.compile(
     r"^(?:(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening))\b[\s,!.:;-]*)?"
@@ -252,6 +259,9 @@ def as_question(query: str) -> str:
     """
     q = _GREETING.sub("", " ".join(query.split()), count=1) or query
     q = _CONTRACTED.sub(lambda m: f"{m.group(1)} is", q, count=1)  # "What's X?" -> "What is X?"
+    m = _NAME_THE.match(q)
+    if m:  # "Name the countries that have appointed …" -> "Which countries have appointed …?"
+        return f"Which {m.group('what')} {m.group('rest').rstrip(' .!?')}?"
     m = _REQUEST.match(q)
     if m:
         rest = m.group("rest").rstrip(" .!?")
