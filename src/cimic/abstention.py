@@ -621,6 +621,13 @@ def gather_evidence(
         expansion = tuple(data.vocabulary.expand(question.text))
     known = frozenset(terms(question.text)) | frozenset(expansion)
     counted = question.counted
+    # "Who is the current Commandant of …?": a name answers only beside that title
+    title = at.holder_title(question.text) if at.NAMED in question.types else None
+    title_word = (
+        re.compile(rf"\b{re.escape(title).replace('advisor', 'advis[oe]r')}", re.I)
+        if title
+        else None
+    )
 
     def found(kind: str) -> bool:
         for row in rows:
@@ -635,6 +642,8 @@ def gather_evidence(
             named = {_term(text[s:e].lower()) for s, e in anchors}
             if named != anchor_stems and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
                 continue
+            if kind == at.NAMED and title_word:
+                spans = [sp for sp in spans if title_word.search(at.clause(text, *sp))]
             if kind == at.LIST and head_word:
                 # "What are the phases of X?": the list, or the words that lead into it, name phases.
                 spans = [

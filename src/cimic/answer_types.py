@@ -117,8 +117,8 @@ PARTY = "party"
 HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
 TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
-TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK, MEASURE, TIME, COLOUR, UNIVERSITY)
-TYPES += (WEEKDAY,)
+TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK, MEASURE, TIME)
+TYPES += (COLOUR, UNIVERSITY, WEEKDAY)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -318,7 +318,8 @@ _Q_COUNTRIES = re.compile(
 # "Which partners …": a nation, an organisation or a staff may be a partner
 _Q_PARTNERS = re.compile(r"\b(?:what|which) (?:\w+ )?partners\b", re.IGNORECASE)
 _Q_UNIVERSITY = re.compile(
-    r"\b(?:what|which)\s+(?:\w+\s+)?(?:universit(?:y|ies)|colleges?|academ(?:y|ies))\b", re.IGNORECASE
+    r"\b(?:what|which)\s+(?:\w+\s+)?(?:universit(?:y|ies)|colleges?|academ(?:y|ies))\b",
+    re.IGNORECASE,
 )
 _Q_ORGANISATIONS = re.compile(
     r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies|"
@@ -716,6 +717,8 @@ _BODIES = re.compile(
     r"\b(?:bodies|organi[sz]ations|actors|agencies|institutions|authorities|partners|nations|"
     r"allies|governments|commands)\b"
 )
+
+
 @lru_cache(maxsize=1)
 def _weekday_pattern() -> re.Pattern:
     days = "|".join(calendar.day_name)
@@ -973,6 +976,30 @@ def _counts(text: str) -> list[tuple[int, int]]:
             continue
         out.append((m.start(), m.end()))
     return out
+
+
+# "Who is the current *Commandant* of …?", "Who is the *Director General* …?": the office's title,
+# by the word it ends in
+_HOLDER_TITLE = re.compile(
+    r"\bthe\s+(?:[\w-]+\s+){0,4}?"
+    rf"(?P<title>{OFFICE_TITLES}|Commandant|Chairwoman|Coordinator|Manager)\b"
+    r"(?:\s+(?:of|to|for|at|in)\b|\s*\?|$)",
+    re.IGNORECASE,
+)
+
+
+def holder_title(question: str) -> str | None:
+    """The word an office holder question's title ends in ("Commandant", "General"), or None."""
+    m = _HOLDER_TITLE.search(question)
+    return m.group("title").lower() if m else None
+
+
+def clause(text: str, start: int, end: int) -> str:
+    """The clause around text[start:end]: between the nearest full stops, semicolons or line
+    breaks (one entry of a list of people: "Major Linda Rullens, Staff Officer at …;")."""
+    left = max(text.rfind(c, 0, start) for c in ".;\n") + 1
+    rights = [i for i in (text.find(c, end) for c in ".;\n") if i >= 0]
+    return text[left : min(rights) if rights else len(text)]
 
 
 def sentence(text: str, start: int, end: int) -> str:
