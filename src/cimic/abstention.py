@@ -63,6 +63,7 @@ from .retrieval import (
     term_head,
 )
 from .store import IndexData
+from .vocabulary import SHORT_FORM, long_form
 
 FEATURES = (
     "log_dense",
@@ -438,35 +439,6 @@ def _contains(stems: list[str], alias: tuple[str, ...]) -> bool:
     return any(tuple(stems[j : j + n]) == alias for j in range(len(stems) - n + 1))
 
 
-_SHORT_FORM = re.compile(r"\(([A-Za-z][\w.-]{1,9})\)")
-
-
-def long_form(short: str, before: str) -> str | None:
-    """The words at the end of `before` that `short` abbreviates, or None: each letter of the short
-    form found, right to left, in the words, its first letter at the start of a word (Schwartz and
-    Hearst, "A simple algorithm for identifying abbreviation definitions in biomedical text", 2003).
-    The long form is at most min(n + 5, 2n) words for a short form of n letters."""
-    letters = [c.lower() for c in short if c.isalnum()]
-    if len(letters) < 2:
-        return None
-    window = min(len(letters) + 5, 2 * len(letters))
-    tokens = before.rstrip().split()[-window:]
-    if len(tokens) < 2:
-        return None
-    text = " ".join(tokens)
-    low = text.lower()
-    i = len(low) - 1
-    for k in range(len(letters) - 1, -1, -1):
-        c = letters[k]
-        while i >= 0 and (low[i] != c or (k == 0 and i > 0 and low[i - 1].isalnum())):
-            i -= 1
-        if i < 0:
-            return None
-        i -= 1
-    long = text[i + 1 :]
-    return long if len(long.split()) >= 2 else None
-
-
 def describes(
     text: str,
     aliases: list[tuple[str, ...]],
@@ -483,12 +455,12 @@ def describes(
         if tuple(terms(m.group(1))) in aliases and not set(terms(m.group(0))) <= known:
             return True
     # "… faced higher sexual and gender-based violence (SGBV) risks": a short form after the words
-    # it abbreviates, in lower case as well (the Schwartz-Hearst test, below)
-    for m in _SHORT_FORM.finditer(text):
+    # it abbreviates, in lower case as well (vocabulary.long_form, the Schwartz-Hearst test)
+    for m in SHORT_FORM.finditer(text):
         short = m.group(1)
-        if tuple(terms(short)) not in aliases or sum(c.isupper() for c in short) < 2:
+        if tuple(terms(short)) not in aliases:
             continue
-        long = long_form(short, _SENTENCE_END.split(text[max(0, m.start() - 300) : m.start()])[-1])
+        long = long_form(short, _SENTENCE_END.split(text[max(0, m.start() - 200) : m.start()])[-1])
         if long and not set(terms(long)) <= known:
             return True
     # A term named in full may be described under its shorter name ("the Digital CIMIC Handbook

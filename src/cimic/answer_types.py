@@ -704,13 +704,33 @@ _PERSON = re.compile(
     r"victims|survivors|personnel|troops|soldiers|staff|experts|leaders|citizens)\b"
 )
 _PLACE_AFTER = re.compile(r"\b(?:in|at|near|from)\s+(?:the\s+|The\s+)?[A-Z][\w'’-]+")
-_ORG = re.compile(
-    r"\b[A-Z]{2,}\b|\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?|for\s+|and\s+)?){1,6}"
-    r"(?:Organi[sz]ation|Organi[sz]ations|Centre|Center|Office|Agency|Committee|Council|Command|"
+_ORG_WORDS = (
+    r"Organi[sz]ation|Organi[sz]ations|Centre|Center|Office|Agency|Committee|Council|Command|"
     r"Group|Union|Nations|Movement|Institute|Staff|Force|Headquarters|Mission|Service|Cell|"
     r"Section|Branch|Team|Unit|Division|Directorate|Department|Ministry|Board|Panel|Bureau|"
-    r"Secretariat|Network|Programme|Partnership)\b"
+    r"Secretariat|Network|Programme|Partnership"
 )
+_ORG = re.compile(
+    r"\b[A-Z]{2,}\b|\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?|for\s+|and\s+)?){1,6}"
+    rf"(?:{_ORG_WORDS})\b"
+)
+_ORG_WORD = re.compile(rf"\b(?:{_ORG_WORDS})\b", re.IGNORECASE)
+
+
+def _organisations(text: str) -> list[tuple[int, int]]:
+    """Organisation names in text; an acronym that the text spells out as something else than a
+    body ("Democratic Republic of the Congo (DRC)", "gender-based violence (SGBV)") is none."""
+    from .vocabulary import SHORT_FORM, long_form
+
+    spans = _spans(_ORG, text)
+    other = set()
+    for m in SHORT_FORM.finditer(text):
+        long = long_form(m.group(1), text[max(0, m.start() - 200) : m.start()])
+        if long and not _ORG_WORD.search(long):
+            other.add(m.group(1))
+    return [(s, e) for s, e in spans if text[s:e] not in other] if other else spans
+
+
 # bodies named by their kind ("NATO military *bodies*", "non-military *actors*"): the other party
 # of a relation may be a kind of body as well as a named one
 _BODIES = re.compile(
@@ -1075,7 +1095,7 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
     if kind == PERSON:
         return _spans(_PERSON, text)
     if kind == PARTY:
-        return _spans(_PERSON, text) + _spans(_ORG, text) + _spans(_BODIES, text)
+        return _spans(_PERSON, text) + _organisations(text) + _spans(_BODIES, text)
     if kind == DOCUMENT:
         return _spans(_DOCUMENT, text)
     if kind == NAMED:
@@ -1083,7 +1103,7 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
     if kind == HOLDER:
         return _spans(_INDIVIDUAL, text)
     if kind == INDIVIDUAL:
-        return _spans(_INDIVIDUAL, text) + _spans(_ORG, text)
+        return _spans(_INDIVIDUAL, text) + _organisations(text)
     if kind == PLACE:
         return _spans(_country_pattern(), text) + _spans(_PLACE_AFTER, text)
     if kind == CITY:
@@ -1091,7 +1111,7 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
     if kind == COUNTRIES:
         return _spans(_country_pattern(), text)
     if kind == ORGANISATIONS:
-        return _spans(_ORG, text)
+        return _organisations(text)
     if kind == LIST:
         found = _spans(_LIST_ITEM, text)
         return found if len(found) >= 3 else _spans(_SERIES, text)

@@ -22,13 +22,13 @@ from .lexical import _stopwords, terms, tokens, words
 log = logging.getLogger(__name__)
 
 # "Long Form Words (LFW)": a parenthesised short form of 2-12 characters with capitals.
-_SHORT_FORM = re.compile(r"\(([A-Z][A-Za-z]*(?:-[A-Za-z]+)?[A-Z][A-Za-z]*s?)\)")
+SHORT_FORM = re.compile(r"\(([A-Z][A-Za-z]*(?:-[A-Za-z]+)?[A-Z][A-Za-z]*s?)\)")
 _WORD_SPLIT = re.compile(r"[\s\-–]+")
 MIN_TYPO_LEN = 5
 MAX_VECTOR_WORDS = 200_000  # word vectors kept per index (float16, 768 bytes each)
 
 
-def _long_form(short: str, before: str) -> str | None:
+def long_form(short: str, before: str) -> str | None:
     """Schwartz & Hearst (2003): the shortest text before '(short)' whose letters spell short."""
     short = short[:-1] if short.endswith("s") and short[:-1].isupper() and len(short) > 2 else short
     letters = [c.lower() for c in short if c.isalnum()]
@@ -64,9 +64,9 @@ def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
     """Short form -> its most frequent long form, as the texts define them."""
     seen: dict[str, Counter] = {}
     for text in texts:
-        for m in _SHORT_FORM.finditer(text):
+        for m in SHORT_FORM.finditer(text):
             short = m.group(1)
-            long = _long_form(short, text[max(0, m.start() - 200) : m.start()])
+            long = long_form(short, text[max(0, m.start() - 200) : m.start()])
             if long:
                 seen.setdefault(short, Counter())[long] += 1
     return {short: forms.most_common(1)[0][0] for short, forms in sorted(seen.items())}
