@@ -299,6 +299,25 @@ def _holds_phrase(seq: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(seq[i : i + n] == phrase for i in range(len(seq) - n + 1))
 
 
+_QUESTION_NAME = re.compile(
+    r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]*(?:\s+(?:of\s+|for\s+|the\s+|on\s+)*[A-Z][\w'’-]*)+"
+)
+
+
+def _question_names(question: str) -> list[list[str]]:
+    """The question's names of two words or more, lower-cased, each with its shorter tails, longest
+    first: "Commandant of the CIMIC Centre of Excellence" -> [that, "cimic centre of excellence",
+    "centre of excellence"]."""
+    out = []
+    for m in _QUESTION_NAME.finditer(question.strip()):
+        words = m.group(0).split()
+        starts = [i for i, w in enumerate(words) if w[:1].isupper()]
+        forms = [" ".join(words[i:]).lower() for i in starts if len(words) - i >= 2]
+        if forms:
+            out.append(forms)
+    return out
+
+
 def _anchors(text: str, stems: set[str]) -> list[tuple[int, int]]:
     return [
         (m.start(), m.end()) for m in _TOKEN.finditer(text) if _term(m.group(0).lower()) in stems
@@ -601,9 +620,23 @@ def gather_evidence(
         else None
     )
 
+    # A name of several words ("Joint Force Commands") is the phrase it is: a passage that holds
+    # its words apart ("joint and combined forces … of command") does not name it. Names the top
+    # passages hold as phrases ground the type check as the anchors do.
+    lowered = [data.chunks[r].text.lower() for r in rows]
+    names = []
+    for forms in _question_names(question.text):
+        held = next((n for n in forms if any(n in low for low in lowered)), None)
+        if held:
+            names.append(held)
+
     def found(kind: str) -> bool:
         for row in rows:
             text = data.chunks[row].text
+            if names and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
+                low = text.lower()
+                if not any(n in low for n in names):
+                    continue
             spans = at.novel(at.instances(kind, text), text, known)
             if kind == at.COUNT and counted:
                 spans = [sp for sp in spans if _counts_same(data, qw, counted, text[sp[0] : sp[1]])]
