@@ -37,7 +37,8 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         # The question names the office: only its holder's name answers.
         ("Who is the Director General of the International Military Staff?", {at.NAMED}),
         ("Which NATO members have published a national plan?", {at.COUNTRIES}),
-        ("Which universities partner with the centre?", {at.ORGANISATIONS}),
+        ("Which universities partner with the centre?", {at.UNIVERSITY}),
+        ("Which agencies fund the centre?", {at.ORGANISATIONS}),
         ("Who took part in the session?", {at.PERSON}),
         ("Where is the centre located?", {at.PLACE}),
         ("Which countries have appointed a focal point?", {at.COUNTRIES}),

