@@ -318,6 +318,12 @@ def _question_names(question: str) -> list[list[str]]:
     return out
 
 
+def _of_year(text: str, span: tuple[int, int], asked: frozenset[str]) -> bool:
+    """Whether the sentence of text[span] names one of the asked years, or no year at all."""
+    stated = set(at.years(at.sentence(text, *span)))
+    return not stated or bool(stated & asked)
+
+
 def _anchors(text: str, stems: set[str]) -> list[tuple[int, int]]:
     return [
         (m.start(), m.end()) for m in _TOKEN.finditer(text) if _term(m.group(0).lower()) in stems
@@ -630,6 +636,8 @@ def gather_evidence(
         if held:
             names.append(held)
 
+    asked_years = frozenset(at.years(question.text))
+
     def found(kind: str) -> bool:
         for row in rows:
             text = data.chunks[row].text
@@ -647,6 +655,10 @@ def gather_evidence(
             named = {_term(text[s:e].lower()) for s, e in anchors}
             if named != anchor_stems and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
                 continue
+            if asked_years and kind != at.DATE:
+                # "In which city was the 2004 policy adopted?": an answer stated of another year
+                # ("At the 2023 Vilnius Summit …") answers nothing of 2004
+                spans = [sp for sp in spans if _of_year(text, sp, asked_years)]
             if kind == at.NAMED and title_word:
                 spans = [sp for sp in spans if title_word.search(at.clause(text, *sp))]
             if kind == at.LIST and head_word:

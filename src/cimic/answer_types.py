@@ -837,6 +837,8 @@ _PREDICATE = [
         r"(?:(?i:i|we|you|one)|(?i:my|our|a|an|the)\s+(?:[\w-]+\s+){0,4}?[\w-]+)"
         rf"\s+{_NOUN_ENDING}([a-z]{{3,}})\b"
     ),
+    # "How to enrol in …?" (and "Explain how to enrol …", read as that)
+    re.compile(r"^\s*(?:and\s+)?how\s+to\s+([a-z]{3,})\b", re.IGNORECASE),
     # "Why did Sweden create …", "Where did Lt Col Verbanck study?": the first word after a named
     # subject (capitalised words, not a possessive)
     re.compile(
@@ -854,7 +856,7 @@ _PREDICATE = [
     # "Which agency *funds* the …", "Which Allies *opposed* the term …": a subject question's verb,
     # a word ending in -s or -ed just before the object's determiner or name
     re.compile(
-        r"^\s*(?i:and\s+)?(?i:which|what)\s+(?:[\w-]+\s+){1,3}?(?:(?i:has|have|had)\s+)?"
+        r"^\s*(?i:and\s+)?(?i:which|what)\s+(?:[\w’'-]+\s+){1,3}?(?:(?i:has|have|had)\s+)?"
         rf"(?!(?:{_NOT_VERBS}|is|was|has|does)\b){_NOUN_ENDING}"
         r"([a-z][a-z-]{2,}(?:s|ed))\s+(?=(?:the|a|an|its|their|his|her)\b|[A-Z])"
     ),
