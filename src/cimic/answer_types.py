@@ -296,15 +296,19 @@ _Q_WHO_ARE = re.compile(r"^\s*(?:and\s+|so\s+)?who\s+(?:are|were)\b", re.IGNOREC
 # "Who is / heads …?" asks, in the singular, for one person (or the office, or the body, that does
 # it); "Who are / might / took part …?" may be answered by a group ("civilians", "the nations").
 _Q_INDIVIDUAL = re.compile(
-    r"^\s*(?:and\s+|so\s+)?who\s+(?:is|was|(?!does\b|has\b|needs\b|besides\b)[a-z]+[^s]s)\b",
+    r"^\s*(?:and\s+|so\s+)?who\s+(?:is|was|(?!does\b|has\b|needs\b|besides\b)[a-z]+[^s]s|"
+    r"headed|chaired|commanded|directed|presided|led)\b",
     re.IGNORECASE,
 )
 # "Who heads / chairs / commands …?": a person or an office does that, not a body.
 _Q_LEADS = re.compile(
-    r"^\s*(?:and\s+|so\s+)?who\s+(?:heads|chairs|commands|directs|presides)\b", re.IGNORECASE
+    r"^\s*(?:and\s+|so\s+)?who\s+(?:heads|chairs|commands|directs|presides|leads|headed|chaired|"
+    r"commanded|directed|presided|led)\b",
+    re.IGNORECASE,
 )
 _Q_PLACE = re.compile(
-    r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at) (?:what|which) (?:\w+ )?(?:city|town|country|place|location)\b|"
+    r"^\s*(?:and\s+|so\s+)?where\b|\b(?:in|at|on) (?:what|which) (?:\w+ )?(?:city|town|country|place|"
+    r"location|building|room|floor|street|site|base|venue|campus)\b|"
     r"^\s*(?:what|which) (?:city|town|place|location)\b|"
     r"\bwhat (?:is|was|are|were) the (?:\w+ )?(?:location|venue|whereabouts)\b",
     re.IGNORECASE,
