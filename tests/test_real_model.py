@@ -397,3 +397,27 @@ def test_a_year_the_documents_never_state_is_a_condition_they_do_not_meet(real_a
     assert not answered.abstained
     missing = real_assistant.ask("Who took part in the 2024 Deep-Dive session?")
     assert missing.abstained and "2024" in missing.message
+
+
+def test_a_short_form_spelt_out_in_lower_case_answers_what_it_stands_for(real_assistant):
+    answer = real_assistant.ask("what does SGBV stand for")
+    assert not answer.abstained
+    assert any("sexual and gender-based violence (SGBV)" in p.text for p in answer.passages[:3])
+
+
+def test_a_city_stated_of_another_year_does_not_answer_the_year_asked(real_assistant):
+    """Vilnius is where the 2023 policy was endorsed; the documents name no city for 2004."""
+    assert real_assistant.ask("In which city was NATO's 2004 trafficking policy adopted?").abstained
+    answer = real_assistant.ask(
+        "In which city did NATO endorse its updated trafficking policy in 2023?"
+    )
+    assert not answer.abstained
+    assert any("Vilnius" in p.text for p in answer.passages)
+
+
+def test_a_name_answers_who_holds_an_office_only_beside_its_title(real_assistant):
+    """The Deep-Dive article names a staff officer of the CIMIC Centre of Excellence, not its
+    Commandant; it does name the Strategic Military Advisor to UN Women."""
+    missing = real_assistant.ask("Who is the current Commandant of the CIMIC Centre of Excellence?")
+    assert missing.abstained and "who holds it now" in missing.message
+    assert not real_assistant.ask("Who is the Strategic Military Advisor to UN Women?").abstained
