@@ -813,4 +813,6 @@ def test_the_years_a_text_names():
         "2011",
     ]
     # a number that names, or a range, is no year
-    assert at.years("AJP-2019, Directive 40-1, pp. 2021-22, 1325, 12 000") == []
+    assert at.years("AJP-2019, Directive 40-1, pp. 2021-22, 1325, 12 000, 2020.5") == []
+    # a year that ends a sentence is one
+    assert at.years("List the reports submitted in 2020.") == ["2020"]

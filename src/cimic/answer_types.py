@@ -488,7 +488,7 @@ _COUNT = re.compile(
     re.IGNORECASE,
 )
 _NOT_COUNTED = re.compile(r"^(?:kb|mb|gb|am|pm|hours?|h)$", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\w.-])(?:18|19|20)\d\d(?![\w.-])")
+_YEAR = re.compile(r"(?<![\w.-])(?:18|19|20)\d\d(?![\w-]|\.\d)")
 
 
 def years(text: str) -> list[str]:
