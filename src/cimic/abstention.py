@@ -621,7 +621,7 @@ def gather_evidence(
     # "Who is the current Commandant of …?": a name answers only beside that title
     title = at.holder_title(question.text) if at.NAMED in question.types else None
     title_word = (
-        re.compile(rf"\b{re.escape(title).replace('advisor', 'advis[oe]r')}", re.I)
+        re.compile(rf"\b{re.sub('advis[oe]r', 'advis[oe]r', re.escape(title))}", re.I)
         if title
         else None
     )
@@ -629,9 +629,10 @@ def gather_evidence(
     # A name of several words ("Joint Force Commands") is the phrase it is: a passage that holds
     # its words apart ("joint and combined forces … of command") does not name it. Names the top
     # passages hold as phrases ground the type check as the anchors do.
-    lowered = [data.chunks[r].text.lower() for r in rows]
-    names = []
-    for forms in _question_names(question.text):
+    names: list[str] = []
+    question_names = _question_names(question.text)
+    lowered = [data.chunks[r].text.lower() for r in rows] if question_names else []
+    for forms in question_names:
         held = next((n for n in forms if any(n in low for low in lowered)), None)
         if held:
             names.append(held)
@@ -639,12 +640,11 @@ def gather_evidence(
     asked_years = frozenset(at.years(question.text))
 
     def found(kind: str) -> bool:
-        for row in rows:
+        for i, row in enumerate(rows):
             text = data.chunks[row].text
-            if names and cands.dense.get(row, 0.0) < dense - MEANING_MARGIN:
-                low = text.lower()
-                if not any(n in low for n in names):
-                    continue
+            far = cands.dense.get(row, 0.0) < dense - MEANING_MARGIN
+            if names and far and not any(n in lowered[i] for n in names):
+                continue
             spans = at.novel(at.instances(kind, text), text, known)
             if kind == at.COUNT and counted:
                 spans = [sp for sp in spans if _counts_same(data, qw, counted, text[sp[0] : sp[1]])]
