@@ -101,6 +101,8 @@ import calendar
 import re
 from functools import lru_cache
 
+from .vocabulary import SHORT_FORM, long_form
+
 COUNT, MONEY, DATE, PERSON, PLACE = "count", "money", "date", "person", "place"
 COUNTRIES, ORGANISATIONS, DEFINITION, LIST = "countries", "organisations", "definition", "list"
 REASON, PROCEDURE = "reason", "procedure"
@@ -728,8 +730,6 @@ _ORG_WORD = re.compile(rf"\b(?:{_ORG_WORDS})\b", re.IGNORECASE)
 def _organisations(text: str) -> list[tuple[int, int]]:
     """Organisation names in text; an acronym that the text spells out as something else than a
     body ("Democratic Republic of the Congo (DRC)", "gender-based violence (SGBV)") is none."""
-    from .vocabulary import SHORT_FORM, long_form
-
     spans = _spans(_ORG, text)
     other = set()
     for m in SHORT_FORM.finditer(text):

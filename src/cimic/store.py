@@ -47,10 +47,9 @@ from .lexical import LexicalIndex, analyzer_settings, terms
 from .types import Chunk, Document
 from .vocabulary import Vocabulary
 
-FORMAT_VERSION = (
-    7  # 4: chunk table, int8 sentence vectors; 5: term sets, words.faiss; 6: texts.txt;
-)
-# 7: the names of the vocabulary as the corpus writes them
+# 4: chunk table, int8 sentence vectors; 5: term sets, words.faiss; 6: texts.txt; 7: the names of
+# the vocabulary as the corpus writes them
+FORMAT_VERSION = 7
 VERIFY_THREADS = 2  # files hashed at once while a generation loads (hashlib releases the GIL)
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2

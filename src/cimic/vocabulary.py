@@ -140,14 +140,13 @@ _OPENERS = _FUNCTION_WORDS | frozenset(
 )
 MAX_NAME_WORDS = 6  # longest capitalised phrase kept whole ("Office of Primary Responsibility")
 MAX_CASED = 100_000  # names and acronyms kept per index, most frequent first (a few MB)
-NAME_SHARE = (
-    0.9  # a word the corpus writes capitalised this often (not at a sentence start) is a name
-)
+# a word the corpus writes capitalised this often (not at a sentence start) is a name
+NAME_SHARE = 0.9
 
 
 _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][\w-]*"
 _NAME_RUN = re.compile(
-    rf"{_CAPITALISED}(?:[ \t]+(?:(?:of|for|and|the|on|in|to)[ \t]+)*{_CAPITALISED})*"
+    rf"{_CAPITALISED}(?:[ \t]+(?:(?:{'|'.join(sorted(_LINK_WORDS))})[ \t]+)*{_CAPITALISED})*"
 )
 
 
@@ -164,9 +163,8 @@ def learn_case(texts: Iterable[str]) -> dict[str, str]:
     is kept when it is mostly written in capitals (an acronym, not a short function word) or
     almost always capitalised and no English word ("Verbanck", not "Office").
     """
-    forms: dict[
-        str, Counter
-    ] = {}  # the capitalised forms of a word, where it is no sentence's first
+    # the capitalised forms of a word, where it is no sentence's first
+    forms: dict[str, Counter] = {}
     total: Counter = Counter()  # every occurrence of each word, in any case
     initial: Counter = Counter()  # ... of which at the start of a sentence, capitalised
     phrases: Counter = Counter()
@@ -211,9 +209,8 @@ class Vocabulary:
     acronyms: dict[str, str] = field(default_factory=dict)
     word_counts: dict[str, int] = field(default_factory=dict)
     vector_words: list[str] = field(default_factory=list)  # rows of the index's word vectors
-    cased: dict[str, str] = field(
-        default_factory=dict
-    )  # learn_case: names as the corpus writes them
+    # learn_case: names as the corpus writes them
+    cased: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.total_words = sum(self.word_counts.values())
