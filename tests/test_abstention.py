@@ -42,7 +42,7 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         ("Who took part in the session?", {at.PERSON}),
         ("Where is the centre located?", {at.PLACE}),
         ("Which countries have appointed a focal point?", {at.COUNTRIES}),
-        ("Which NGOs does NATO partner with?", {at.ORGANISATIONS}),
+        ("Which NGOs does NATO partner with?", {at.NGO}),
         ("Why was the revision delayed?", {at.REASON}),
         ("How do I apply for the course?", {at.PROCEDURE}),
         ("How does a nation apply to join?", {at.PROCEDURE}),

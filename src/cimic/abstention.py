@@ -77,6 +77,7 @@ FEATURES = (
     "predicate",
     "verb_meaning",
     "year_missing",
+    "list_missing",
 )
 TOP = 5  # passages whose evidence counts
 COVERAGE_TOP = 3
@@ -98,6 +99,8 @@ FACTOID_TYPES = frozenset(
         at.COLOUR,
         at.WEEKDAY,
         at.UNIVERSITY,
+        at.COMPANY,
+        at.NGO,
         at.CONTACT,
         at.LANGUAGE,
         at.RANK,
@@ -135,6 +138,9 @@ class Evidence:
     predicate: float = 1.0  # coverage of the question's verb ("Who *chairs* …"); 1 when it has none
     verb_meaning: float = 0.0  # what a verb the passages lack adds to the closeness in meaning
     year_missing: float = 0.0  # share of the question's years that no top passage states
+    list_missing: float = (
+        0.0  # a list asked for ("What are the phases of X?") that no top passage holds
+    )
     missing_year: str | None = None  # the first of them, for the explanation
     verb: str | None = None  # that verb, for the explanation
     question: str = ""  # the question as searched, for the explanation
@@ -638,6 +644,7 @@ def gather_evidence(
             names.append(held)
 
     asked_years = frozenset(at.years(question.text))
+    future = at.FUTURE_DATE in question.types
 
     def found(kind: str) -> bool:
         for i, row in enumerate(rows):
@@ -659,6 +666,10 @@ def gather_evidence(
                 # "In which city was the 2004 policy adopted?": an answer stated of another year
                 # ("At the 2023 Vilnius Summit …") answers nothing of 2004
                 spans = [sp for sp in spans if _of_year(text, sp, asked_years)]
+            if future and kind != at.FUTURE_DATE:
+                # "Where will the next session be held?": a place stated of the future answers it;
+                # the places of sessions held before do not
+                spans = [sp for sp in spans if at.speaks_of_future(at.sentence(text, *sp))]
             if kind == at.NAMED and title_word:
                 spans = [sp for sp in spans if title_word.search(at.clause(text, *sp))]
             if kind == at.LIST and head_word:
@@ -681,7 +692,9 @@ def gather_evidence(
         type_missing = 1.0
     forms = sorted(question.types & FORM_TYPES)
     missing_forms = [kind for kind in forms if not found(kind)]
-    form_missing = len(missing_forms) / len(forms) if forms else 0.0
+    cues = [kind for kind in forms if kind != at.LIST]
+    form_missing = sum(k != at.LIST for k in missing_forms) / len(cues) if cues else 0.0
+    list_missing = float(at.LIST in missing_forms)
 
     # "What is X?": 0 when a top passage defines X, 0.5 when they only name it, 1 when not even that.
     subject_missing = 0.0
@@ -735,6 +748,7 @@ def gather_evidence(
         predicate=predicate,
         verb_meaning=verb_meaning,
         year_missing=year_missing,
+        list_missing=list_missing,
         missing_year=missing_years[0] if missing_years else None,
         verb=verb,
         question=question.text,
@@ -762,6 +776,7 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
             "predicate",
             "verb_meaning",
             "year_missing",
+            "list_missing",
         ),
         key=lambda f: parts.get(f, 0.0),
     )
@@ -774,7 +789,9 @@ def explain(ev: Evidence, model: AbstentionModel) -> str:
         if ev.topic:
             return f"The documents {about} but never say {asked}."
         return f"The documents never say {asked}."
-    if ev.missing_types and (why in ("type_missing", "form_missing") or not ev.missing_word):
+    if ev.missing_types and (
+        why in ("type_missing", "form_missing", "list_missing") or not ev.missing_word
+    ):
         # "who holds it now" already asks for the present: a passage that names someone but
         # gives no date does not say who holds the office now either
         if ev.asks_holder or at.NAMED in ev.missing_types:

@@ -83,6 +83,15 @@ countries      for "Which countries / nations / Allies …?", and in the singula
 university     for "Which university / college / academy …?": a capitalised name with University,
                College or Academy in it ("NATO Defense College", "University of Leiden"); any
                other organisation's name does not say where someone studied
+company        for "Which companies / firms / contractors / vendors / suppliers …?": a capitalised
+               name ending in a legal form or a business word ("Thales S.A.", "Acme Ltd",
+               "Lockheed Martin Corporation", "Leonardo S.p.A.", "Palantir Technologies");
+               a public body's name or an acronym does not say which business did it
+NGO            for "Which NGOs / non-governmental organisations / charities …?": a capitalised
+               name ending in Foundation, Society, Movement, Red Cross, Red Crescent, Trust,
+               Association, Charity, Sans Frontières or Without Borders, or a name the text
+               introduces as an NGO ("NGOs such as Oxfam"); NATO, a UN office or an acronym
+               alone does not say it is non-governmental
 organisations  an acronym of two or more capitals, or a capitalised name ending in an
                organisation or unit word ("… Organisation", "… Centre", "… Office", "… Cell")
 definition     checked by the definition rules of retrieval (the passage defines the term or
@@ -111,6 +120,8 @@ DURATION, PROPORTION, FREQUENCY = "duration", "proportion", "frequency"
 CONTACT, LANGUAGE, RANK = "contact", "language", "rank"
 MEASURE, TIME, COLOUR, WEEKDAY = "measure", "time of day", "colour", "weekday"
 UNIVERSITY = "university"
+COMPANY = "company"
+NGO = "NGO"
 CITY = "city"
 INDIVIDUAL = "individual"
 NAMED = "named person"
@@ -120,7 +131,7 @@ HOLDER = "office holder"
 TYPES = (COUNT, MONEY, DATE, PERSON, PLACE, COUNTRIES, ORGANISATIONS, DEFINITION, LIST, REASON)
 TYPES += (PROCEDURE, FUTURE_DATE, CITY, INDIVIDUAL, NAMED, DOCUMENT, PARTY, HOLDER)
 TYPES += (DURATION, PROPORTION, FREQUENCY, CONTACT, LANGUAGE, RANK, MEASURE, TIME)
-TYPES += (COLOUR, UNIVERSITY, WEEKDAY)
+TYPES += (COLOUR, UNIVERSITY, WEEKDAY, COMPANY, NGO)
 
 # Words naming the type a question wants; a plain reader's description, used in explanations.
 TYPE_NOUN = {
@@ -136,6 +147,8 @@ TYPE_NOUN = {
     COLOUR: "colour",
     WEEKDAY: "day of the week",
     UNIVERSITY: "university, college or academy",
+    COMPANY: "company name",
+    NGO: "name of a non-governmental organisation",
     CONTACT: "contact details",
     LANGUAGE: "language",
     RANK: "rank",
@@ -159,7 +172,8 @@ TYPE_NOUN = {
 
 _MONEY_WORDS = (
     r"salary|salaries|wage|wages|pay|paid|earn|earns|cost|costs|price|fee|fees|budget|budgets|"
-    r"spend|spent|spending|fund|funds|funding|money|euros?|dollars?|pounds?|allocate|allocates"
+    r"spend|spent|spending|fund|funds|funding|money|euros?|dollars?|pounds?|allocate|allocates|"
+    r"(?<!in )charges?|charged|expenditures?|expenses"
 )
 _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IGNORECASE)
 _Q_COUNT = re.compile(
@@ -272,8 +286,18 @@ _Q_FREQUENCY = re.compile(
 )
 # "Who is the current Chief …?", "How many … today?": the present, which only a dated passage
 # states. Not in a question about the past ("What did the latest pledge ask?": what it said).
+# "current" of the present ("the current Commandant", "SACEUR current name"), not after a verb of
+# keeping ("How is it kept current?", "stays current": up to date, a manner)
+_CURRENT = (
+    "".join(
+        rf"(?<!\b{verb} )"
+        for verb in ("keep", "keeps", "kept", "keeping", "stay", "stays", "stayed")
+    )
+    + "".join(rf"(?<!\b{verb} )" for verb in ("remain", "remains", "remained"))
+    + "current"
+)
 _Q_NOW = re.compile(
-    r"\b(?:current|currently|next|upcoming|latest|today|nowadays|at present|presently|this year|"
+    rf"\b(?:{_CURRENT}|currently|next|upcoming|latest|today|nowadays|at present|presently|this year|"
     r"now|at the moment|these days)\b(?!['’]s)",
     re.IGNORECASE,
 )
@@ -286,6 +310,13 @@ _FUTURE = re.compile(
     r"\b(?:will|shall|scheduled|planned|upcoming|next|forthcoming|is to be|are to be|due to)\b",
     re.IGNORECASE,
 )
+
+
+def speaks_of_future(sentence_text: str) -> bool:
+    """Whether a sentence speaks of the future ("will", "is scheduled", "next", "planned" …)."""
+    return bool(_FUTURE.search(sentence_text))
+
+
 _Q_PERSON = re.compile(r"^\s*(?:and\s+|so\s+|to\s+)?(?:who|whom)\b", re.IGNORECASE)
 # "Who did the Centre team up with?", "Whom does the adviser advise?": the question's object, the
 # other party of a relation, which a body answers as well as a person ("ACO CIMIC WG"). (After a
@@ -301,6 +332,10 @@ _Q_INDIVIDUAL = re.compile(
     r"^\s*(?:and\s+|so\s+)?who\s+(?:is|was|(?!does\b|has\b|needs\b|besides\b)[a-z]+[^s]s|"
     r"headed|chaired|commanded|directed|presided|led)\b",
     re.IGNORECASE,
+)
+# "Which person / individual …" asks for one person, as "Who is …" does
+_Q_WHICH_PERSON = re.compile(
+    r"^\s*(?:and\s+|so\s+)?(?:which|what)\s+(?:person|individual)\b", re.IGNORECASE
 )
 # "Who heads / chairs / commands …?": a person or an office does that, not a body.
 _Q_LEADS = re.compile(
@@ -331,6 +366,17 @@ _Q_UNIVERSITY = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+)?(?:universit(?:y|ies)|colleges?|academ(?:y|ies))\b",
     re.IGNORECASE,
 )
+# "Which companies / firms / contractors …": a business, which only a company's name states
+_Q_COMPANY = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+)?(?:compan(?:y|ies)|firms?|businesses|contractors?|vendors?|"
+    r"suppliers?|manufacturers?|corporations?)\b",
+    re.IGNORECASE,
+)
+# "Which NGOs / non-governmental organisations / charities …"
+_Q_NGO = re.compile(
+    r"\b(?:what|which)\s+(?:\w+\s+)?(?:ngos?|non-governmental\s+organi[sz]ations?|charit(?:y|ies))\b",
+    re.IGNORECASE,
+)
 _Q_ORGANISATIONS = re.compile(
     r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies|"
     r"universities|colleges|institutes|academies|schools|companies|firms|charities|foundations|"
@@ -358,7 +404,7 @@ _Q_NAME_OF_HOLDER = re.compile(
     re.IGNORECASE,
 )
 _Q_PRESENT = re.compile(
-    r"\b(?:current|currently|now|today|nowadays|at present|presently|at the moment|these days)\b"
+    rf"\b(?:{_CURRENT}|currently|now|today|nowadays|at present|presently|at the moment|these days)\b"
     r"(?!['’]s)",
     re.IGNORECASE,
 )
@@ -396,7 +442,10 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
     elif _Q_PROPORTION.search(question):
         out.add(PROPORTION)
     elif _Q_MONEY.search(question) and re.search(
-        r"\bhow much\b|\b(salary|cost|price|fee|budget)", question, re.I
+        r"\bhow much\b|\b(salary|cost|price|fee|budget)|\b(?:wages?|earns?|earnings|remuneration|"
+        r"allowances?|stipends?|spending|expenditures?|expenses|(?<!in )charges?|charged)\b|\b(?:the|their|his|her|its|monthly|annual|yearly|daily) pay\b",
+        question,
+        re.I,
     ):
         out.add(MONEY)
     elif _Q_COUNT.search(question):
@@ -417,6 +466,8 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
             out.add(NAMED)  # who holds an office now: a title only restates the office
         else:
             out.add(HOLDER if _Q_LEADS.search(question) else INDIVIDUAL)
+    if _Q_WHICH_PERSON.search(question) and not definition:
+        out.add(INDIVIDUAL)
     if _Q_WHOSE.search(question) or _Q_PARTNERS.search(question):
         out.add(PARTY)
     if _Q_COLOUR.search(question):
@@ -460,6 +511,10 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(COUNTRIES)
     elif _Q_UNIVERSITY.search(question):
         out.add(UNIVERSITY)
+    elif _Q_COMPANY.search(question):
+        out.add(COMPANY)
+    elif _Q_NGO.search(question):
+        out.add(NGO)
     elif _Q_ORGANISATIONS.search(question):
         out.add(ORGANISATIONS)
     if _Q_REASON.search(question):
@@ -470,7 +525,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(PROCEDURE)
     if definition:
         out.add(DEFINITION)
-    if wants_list and not out & {COUNTRIES, ORGANISATIONS, UNIVERSITY}:
+    if wants_list and not out & {COUNTRIES, ORGANISATIONS, UNIVERSITY, COMPANY, NGO}:
         out.add(LIST)
     return frozenset(out)
 
@@ -757,6 +812,21 @@ _UNIVERSITY = re.compile(
     r"\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?)?){0,4}(?:University|College|Academy)\b"
     r"(?:\s+of\s+(?:the\s+)?[A-Z][\w'’-]+)?"
 )
+# A company's name: capitalised words and a legal form or a business word ("Thales Group" is
+# not one: "Group" also names military units)
+_COMPANY = re.compile(
+    r"\b(?:[A-Z][\w&'’.-]*\s+){1,4}(?:Inc\.?|Ltd\.?|Limited|LLC|GmbH|AG|plc|PLC|S\.A\.|N\.V\.|"
+    r"B\.V\.|S\.p\.A\.|Corporation|Corp\.|Industries|Technologies|Enterprises)(?!\w)"
+)
+# A non-governmental organisation's name: capitalised words ending in a word that only such bodies
+# use ("International Red Cross and Red Crescent Movement", "Gates Foundation", "Médecins Sans
+# Frontières"), or a name that the text introduces as an NGO ("NGOs such as Oxfam")
+_NGO = re.compile(
+    r"\b(?:[A-Z][\w'’-]+\s+(?:of\s+(?:the\s+)?|for\s+|and\s+)?){1,6}(?:Foundation|Society|"
+    r"Movement|Red Cross|Red Crescent|Trust|Association|Charity|Sans Frontières|Without Borders)\b|"
+    r"(?i:\bNGOs?|non-governmental\s+organi[sz]ations?)\s*,?\s+(?i:such\s+as|like|including|e\.g\.,?)\s+"
+    r"(?:the\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
+)
 # The basic colour terms of English and their common shades
 _COLOUR = re.compile(
     r"\b(?:red|blue|green|yellow|white|black|orange|purple|violet|pink|brown|grey|gray|gold|golden|"
@@ -896,6 +966,9 @@ _FORM_VERBS = frozenset(
         "headquartered",
         "sit",
         "sits",
+        # "What does SGBV *stand for*?", "What does the term *refer to*?" ask what it means
+        "stand",
+        "refer",
     ]
 )
 
@@ -1093,6 +1166,10 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_weekday_pattern(), text)
     if kind == UNIVERSITY:
         return _spans(_UNIVERSITY, text)
+    if kind == COMPANY:
+        return _spans(_COMPANY, text)
+    if kind == NGO:
+        return _spans(_NGO, text)
     if kind == CONTACT:
         return [
             (m.start(), m.end())
@@ -1107,7 +1184,9 @@ def _find(kind: str, text: str) -> list[tuple[int, int]]:
         return _spans(_date_pattern(), text)
     if kind == FUTURE_DATE:  # a date in a sentence that speaks of the future
         return [
-            (s, e) for s, e in _spans(_date_pattern(), text) if _FUTURE.search(sentence(text, s, e))
+            (s, e)
+            for s, e in _spans(_date_pattern(), text)
+            if speaks_of_future(sentence(text, s, e))
         ]
     if kind == PERSON:
         return _spans(_PERSON, text)

@@ -50,6 +50,7 @@ SIGNS = {
     "predicate": 1,
     "verb_meaning": 1,
     "year_missing": -1,
+    "list_missing": -1,
 }
 CS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 

@@ -40,8 +40,12 @@ _VALUE_NOUNS = frozenset(
     + ["budget", "budgets", "funding", "date", "dates", "deadline", "deadlines", "timeline"]
     + ["schedule", "location", "venue", "whereabouts", "address", "headcount", "size", "number"]
     + ["strength", "length", "duration", "frequency", "percentage", "share", "proportion", "age"]
+    + ["spending", "expenditure", "expenses", "charge", "charges"]
 )
-_VALUE_OF = re.compile(rf"^(?:{'|'.join(sorted(_VALUE_NOUNS))})\s+(?:of|for)\b", re.IGNORECASE)
+# (after up to two modifiers: "the yearly spending of X", "the maximum class size of X")
+_VALUE_OF = re.compile(
+    rf"^(?:[\w-]+\s+){{0,2}}?(?:{'|'.join(sorted(_VALUE_NOUNS))})\s+(?:of|for)\b", re.IGNORECASE
+)
 _COMPARISON = re.compile(
     r"^(?:difference|differences|relationship|link|distinction)\s+between\b", re.I
 )
