@@ -133,6 +133,24 @@ FRESH3 = ROOT / "eval" / "fresh3.jsonl"
         ("What is the manual's page count?", {at.COUNT}),
         ("Who chaired the Madrid Summit?", {at.HOLDER}),
         ("In which building does the office sit?", {at.PLACE}),
+        # a business, a non-governmental body
+        ("Which companies built the software behind the handbook?", {at.COMPANY}),
+        ("Which firm supplies the course materials?", {at.COMPANY}),
+        ("Which charities support the centre?", {at.NGO}),
+        # "current" after a verb of keeping means up to date, not now
+        ("How is the digital handbook kept current?", set()),
+        ("What is the current budget of the office?", {at.MONEY, at.DATE}),
+        # money by its other names; "in charge" and "pay attention" name none
+        ("What does the centre charge for membership?", {at.MONEY}),
+        ("What is the group in charge of?", set()),
+        ("What is the pay of a CIMIC officer?", {at.MONEY}),
+        ("What does a gender advisor earn?", {at.MONEY}),
+        ("What is the yearly spending of the centre?", {at.MONEY}),
+        ("What does NATO pay attention to?", set()),
+        # "Which person" asks for one person, as "Who is" does; a role's holder is a person
+        ("Which person set up the centre?", {at.INDIVIDUAL}),
+        ("Who was the main author of MC 411?", {at.INDIVIDUAL}),
+        ("Where will the next session be held?", {at.FUTURE_DATE, at.PLACE}),
     ],
 )
 def test_expected_answer_types(question, types):
@@ -247,6 +265,20 @@ def test_expected_answer_types(question, types):
             ["UN", "UNMISS"],
         ),
         (at.COUNTRIES, "The US has been a leader, and the UK", ["US", "UK"]),
+        # a company by its legal form or business word; a military "Company" or a body is none
+        (
+            at.COMPANY,
+            "built by Palantir Technologies and Acme Ltd. for the CIMIC Company of NATO",
+            ["Palantir Technologies", "Acme Ltd."],
+        ),
+        (at.COMPANY, "the CIMIC Centre of Excellence and UN OCHA", []),
+        # an NGO by a word only such bodies use, or introduced as one; NATO or UN OCHA is none
+        (
+            at.NGO,
+            "the International Red Cross and Red Crescent Movement (ICRC); NGOs such as Oxfam",
+            ["International Red Cross and Red Crescent Movement", "NGOs such as Oxfam"],
+        ),
+        (at.NGO, "NATO, UN OCHA and the IMS Office of the Gender Advisor", []),
     ],
 )
 def test_answer_type_instances(kind, text, found):
@@ -454,6 +486,10 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("What manual explains how the role is applied?", None),
         ("How to enrol in the course?", "enrol"),
         ("What is civil preparedness?", None),
+        # yes/no in the passive or perfect: the participle; a verb of the form is none
+        ("Was MC 411 criticised by any Ally?", "criticised"),
+        ("Has the policy ever been revised?", "revised"),
+        ("Is the office located in Brussels?", None),
     ],
 )
 def test_the_verb_a_question_asks_about(question, verb):
@@ -816,3 +852,22 @@ def test_the_years_a_text_names():
     assert at.years("AJP-2019, Directive 40-1, pp. 2021-22, 1325, 12 000, 2020.5") == []
     # a year that ends a sentence is one
     assert at.years("List the reports submitted in 2020.") == ["2020"]
+
+
+def test_who_holds_a_role_of_something_is_no_definition_question():
+    """ "Who is the point of contact for X?" asks for a person; "Who is Lt Col Verbanck?" and
+    "Who are the non-military actors?" ask what a name means."""
+    from cimic.questions import defined_term, read_question
+
+    assert defined_term("Who is the point of contact for MC 411?") is None
+    assert defined_term("Who is the main author of MC 411?") is None
+    assert defined_term("Who is Lt Col Verbanck?") == "Lt Col Verbanck"
+    assert defined_term("Who are the non-military actors?") == "non-military actors"
+    assert read_question("Who was the main author of MC 411?").head == "author"
+    assert at.INDIVIDUAL in read_question("Who is the main author of MC 411?").types
+
+
+def test_a_sentence_speaks_of_the_future():
+    assert at.speaks_of_future("The next session will be held in Rome.")
+    assert at.speaks_of_future("A conference is scheduled for May.")
+    assert not at.speaks_of_future("The session was held in Rome in 2019.")

@@ -421,3 +421,26 @@ def test_a_name_answers_who_holds_an_office_only_beside_its_title(real_assistant
     missing = real_assistant.ask("Who is the current Commandant of the CIMIC Centre of Excellence?")
     assert missing.abstained and "who holds it now" in missing.message
     assert not real_assistant.ask("Who is the Strategic Military Advisor to UN Women?").abstained
+
+
+def test_a_missing_list_and_a_missing_reason_are_separate_evidence(real_assistant):
+    """A list cue is often missed in a passage that does hold the list; a reason's cue rarely is:
+    the decision weighs the two apart."""
+    phases = real_assistant.retrieve("What are the phases of the Joint Cooperation Exercise?")
+    assert phases.evidence.list_missing == 1.0 and phases.evidence.form_missing == 0.0
+    why = real_assistant.retrieve(
+        "Why was the Human Security Approach endorsed in Madrid rather than in Brussels?"
+    )
+    assert why.evidence.form_missing == 1.0 and why.evidence.list_missing == 0.0
+    assert real_assistant.abstention.abstains(why.evidence)
+
+
+def test_a_question_about_the_future_needs_an_answer_stated_of_the_future(real_assistant):
+    """The documents name places of past sessions, none of a coming one; no NGO by name beside
+    the NCGM, nor any company."""
+    for question in (
+        "Where will the next Deep-Dive session be held?",
+        "Which NGOs partner with the NCGM?",
+        "Which companies built the software behind the digital CIMIC Handbook?",
+    ):
+        assert real_assistant.ask(question).abstained, question

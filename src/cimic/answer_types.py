@@ -855,7 +855,8 @@ _AUX = (
 _HEAD = [
     re.compile(rf"\bhow (?:many|much)\s+(?!{_AUX}\b)(\w[\w-]*)", re.IGNORECASE),
     re.compile(
-        r"^\s*(?:and\s+)?(?:what|which|list|name)\s+(?:(?:is|are|was|were)\s+)?(?:the|a|an)\s+"
+        # "Who is the main *author* of X?" asks for the holder of a role
+        r"^\s*(?:and\s+)?(?:what|which|list|name|who)\s+(?:(?:is|are|was|were)\s+)?(?:the|a|an)\s+"
         r"(?:\w+\s+)??(\w[\w-]*)\s+(?:of|for|in|on|to)\b",
         re.IGNORECASE,
     ),
@@ -925,6 +926,12 @@ _PREDICATE = [
     re.compile(
         r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b"
         r".*?\b([a-z]{3,}(?:ed|en))\b",
+        re.IGNORECASE,
+    ),
+    # Yes/no in the passive or perfect: "Was MC 411 *criticised* by any Ally?", "Has the policy
+    # ever been *revised*?": the participle
+    re.compile(
+        r"^\s*(?:and\s+)?(?:is|are|was|were|has|have|had)\b.*?\b([a-z]{3,}(?:ed|en))\b",
         re.IGNORECASE,
     ),
     # "Which agency *funds* the …", "Which Allies *opposed* the term …": a subject question's verb,

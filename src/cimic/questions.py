@@ -33,6 +33,12 @@ _NOW = re.compile(
     r"these days)$",
     re.IGNORECASE,
 )
+# "Who is the point of contact for X?", "Who was the main author of X?": who holds a role of
+# something, a person; "Who is Lt Col Verbanck?" and "Who are the non-military actors?" ask what
+# or whom a name means.
+_HOLDER_OF = re.compile(
+    r"^(?:and\s+)?who\s+(?:is|are|was|were)\s+the\s+[^?]*?\b(?:of|for|to|at|in|within)\s", re.I
+)
 # Nouns that name a value ("What is the salary / date / location of X?" asks for a value of X,
 # not what X is).
 _VALUE_NOUNS = frozenset(
@@ -84,7 +90,7 @@ def defined_term(question: str) -> str | None:
         m = pattern.match(q)
         if m:
             x = m.group("x").strip(" \"'“”‘’.")
-            if _NOW.search(x) or _VALUE_OF.match(x):
+            if _NOW.search(x) or _VALUE_OF.match(x) or _HOLDER_OF.match(q):
                 return None
             # "What is the group in charge of?" asks what it does, not what it is.
             if (
