@@ -279,6 +279,9 @@ def test_expected_answer_types(question, types):
             ["International Red Cross and Red Crescent Movement", "NGOs such as Oxfam"],
         ),
         (at.NGO, "NATO, UN OCHA and the IMS Office of the Gender Advisor", []),
+        # an effect says why something matters
+        (at.REASON, "These findings shaped operational decisions", ["shaped"]),
+        (at.REASON, "The session was held on 12 June 2025 in Brussels.", []),
     ],
 )
 def test_answer_type_instances(kind, text, found):
@@ -490,6 +493,9 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("Was MC 411 criticised by any Ally?", "criticised"),
         ("Has the policy ever been revised?", "revised"),
         ("Is the office located in Brussels?", None),
+        # "Why was X written?" asks what X is for; with an agent, the agent's motive
+        ("Why was the NATO Military Policy on CIMIC written?", None),
+        ("Why did Sweden create the centre?", "create"),
     ],
 )
 def test_the_verb_a_question_asks_about(question, verb):

@@ -838,7 +838,10 @@ _SERIES = re.compile(r"[^.;:]*,[^.;:]*,[^.;:]*\b(?:and|or)\b")
 _REASON = re.compile(
     r"\b(?:because|since|due to|owing to|as a result|in order to|so that|reason|leads? to|led to|"
     r"lead(?:s|ing)? to|helps?|helping|enables?|enabling|contribut\w+|crucial|central|essential|"
-    r"critical|vital|key|important|importance|necessity|aims? to|ensure\w*|thus|therefore)\b",
+    r"critical|vital|key|important|importance|necessity|aims? to|ensure\w*|thus|therefore|"
+    # an effect says why something matters: "These findings *shaped* operational decisions"
+    r"improv\w*|enhanc\w*|strengthen\w*|boost\w*|shap(?:e|es|ed|ing)|allow\w*|facilitat\w*|"
+    r"results? in|resulted in|caus\w*|purpose|goal)\b",
     re.IGNORECASE,
 )
 _PROCEDURE = re.compile(
@@ -1027,6 +1030,12 @@ def is_form_verb(word: str) -> bool:
     return word in _FORM_VERBS
 
 
+# Verbs of making: "Why was the policy *written* / *created* / *set up*?" asks the purpose of
+# what was made, and a passage states it without saying the verb again ("The policy aims to …").
+_MADE = frozenset(
+    ["written", "created", "established", "developed", "introduced", "launched", "founded"]
+    + ["drafted", "issued", "published", "formed", "designed", "produced", "made", "built"]
+)
 _PARTICLE = re.compile(r"\s+(?:up|out|off|down|away|back|over)\b", re.IGNORECASE)
 
 
@@ -1039,6 +1048,8 @@ def predicate(question: str) -> str | None:
             word = m.group(1).lower()
             if _PARTICLE.match(question, m.end(1)):
                 return None  # "Who *wrapped up* …": a phrasal verb means what its word does not
+            if word in _MADE and _Q_REASON.search(question):
+                return None  # "Why was X *written*?" asks what X is for, which its aim says
             return None if word in _FORM_VERBS or word in _LIGHT_VERBS else word
     return None
 
