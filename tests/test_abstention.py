@@ -877,3 +877,27 @@ def test_a_sentence_speaks_of_the_future():
     assert at.speaks_of_future("The next session will be held in Rome.")
     assert at.speaks_of_future("A conference is scheduled for May.")
     assert not at.speaks_of_future("The session was held in Rome in 2019.")
+
+
+def test_a_restatement_grouped_under_a_shown_passage_answers_with_it():
+    """The evaluation counts the evidence where the answer shows it: in the passage, or in a
+    restatement the passage stands for (cited as "also in"); elsewhere it is no answer."""
+    from cimic.evaluation import answering_rank
+    from cimic.types import Answer, Passage
+
+    shown = Passage(
+        "The joint function framework assists commanders in integrating political actions.",
+        "g.txt", "Glossary", None, None, 100, 180, 0.9, also_in=[("g.txt", 10, 60)],
+    )  # fmt: skip
+    other = Passage(
+        "Hybrid threats undermine a target.", "g.txt", "Glossary", None, None, 0, 9, 0.5
+    )
+    answer = Answer("q", "q", [other, shown], False, "")
+    evidence = [{"doc": "g.txt", "text": "The joint functions framework assists commanders"}]
+    restated = {("g.txt", 10, 60): "The joint functions framework assists commanders to act."}
+    assert answering_rank(answer, evidence, {}, restated) == 2
+    assert answering_rank(answer, evidence, {}) is None
+    assert (
+        answering_rank(answer, evidence, {}, {("g.txt", 10, 61): restated[("g.txt", 10, 60)]})
+        is None
+    )

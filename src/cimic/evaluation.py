@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .abstention import AbstentionModel, Evidence
-from .answer import build_answer
+from .answer import DUPLICATE_DEPTH, build_answer
 from .documents import load_catalog
 from .errors import CimicError
 from .types import Answer
@@ -78,16 +78,31 @@ def read_questions(path: str | Path) -> list[dict]:
     return items
 
 
-def answering_rank(answer: Answer, evidence: list[dict], aliases: dict[str, str]) -> int | None:
-    """1-based rank of the first passage containing one of the evidence strings of its document."""
+def answering_rank(
+    answer: Answer,
+    evidence: list[dict],
+    aliases: dict[str, str],
+    restated: Mapping[tuple[str, int, int], str] | None = None,
+) -> int | None:
+    """1-based rank of the first passage containing one of the evidence strings of its document.
+
+    A passage shown for a group of restatements answers with its members too: `restated` maps
+    an `also_in` span (doc, start, end) to its text ("The joint functions framework assists
+    commanders to integrate …" is shown as the longer entry that says "The joint function
+    framework assists commanders in integrating …", cited as also in the other place).
+    """
     wanted = [(aliases.get(e.get("doc", ""), e.get("doc")), fold(e["text"])) for e in evidence]
     for rank, p in enumerate(answer.passages, start=1):
-        text = fold(p.text)
-        if any(
-            t in text and (doc is None or doc == p.doc or doc not in aliases.values())
-            for doc, t in wanted
-        ):
-            return rank
+        places = [(p.doc, p.text)] + [
+            (span[0], (restated or {}).get(span, "")) for span in p.also_in
+        ]
+        for place_doc, place_text in places:
+            text = fold(place_text)
+            if any(
+                t in text and (doc is None or doc == place_doc or doc not in aliases.values())
+                for doc, t in wanted
+            ):
+                return rank
     return None
 
 
@@ -100,7 +115,15 @@ def evaluate(assistant, items: Iterable[dict], corpus_dir: Path, k: int = 5) -> 
     for item in items:
         r = assistant.retrieve(item["question"], history=item.get("history") or [])
         answer = build_answer(r.question, r.query, r.data, r.candidates, k, r.evidence, always)
-        rank = answering_rank(answer, item["evidence"], aliases) if item["evidence"] else None
+        restated = {
+            (c.doc, c.start, c.end): c.text
+            for c in (r.data.chunks[row] for row in r.candidates.rows[:DUPLICATE_DEPTH])
+        }
+        rank = (
+            answering_rank(answer, item["evidence"], aliases, restated)
+            if item["evidence"]
+            else None
+        )
         about = item.get("about") or next((e.get("doc") for e in item["evidence"]), None)
         out.append(
             Outcome(
