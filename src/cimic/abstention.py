@@ -138,9 +138,8 @@ class Evidence:
     predicate: float = 1.0  # coverage of the question's verb ("Who *chairs* …"); 1 when it has none
     verb_meaning: float = 0.0  # what a verb the passages lack adds to the closeness in meaning
     year_missing: float = 0.0  # share of the question's years that no top passage states
-    list_missing: float = (
-        0.0  # a list asked for ("What are the phases of X?") that no top passage holds
-    )
+    # a list asked for ("What are the phases of X?") that no top passage holds
+    list_missing: float = 0.0
     missing_year: str | None = None  # the first of them, for the explanation
     verb: str | None = None  # that verb, for the explanation
     question: str = ""  # the question as searched, for the explanation

@@ -98,7 +98,8 @@ definition     checked by the definition rules of retrieval (the passage defines
                names all its words); not here
 list           three or more list items, or a sentence with two commas and an "and"/"or"
 reason         a causal or purposive cue: because, since, due to, so that, in order to, leads to,
-               helps, enables, contributes, is crucial/central/essential …
+               helps, enables, contributes, is crucial/central/essential …, or an effect
+               (improves, enhances, strengthens, shaped, allows, results in …)
 procedure      a cue of steps or method: steps, procedure, process, apply, register, submit,
                request, by + -ing form, "must"/"should" + verb
 =============  ================================================================================
@@ -176,6 +177,13 @@ _MONEY_WORDS = (
     r"(?<!in )charges?|charged|expenditures?|expenses"
 )
 _Q_MONEY = re.compile(rf"\b(how much|what|which)\b.*\b({_MONEY_WORDS})\b", re.IGNORECASE)
+# ... and only these name an amount ("What funds …" may ask who funds; "in charge" names none)
+_Q_MONEY_AMOUNT = re.compile(
+    r"\bhow much\b|\b(?:salary|cost|price|fee|budget)|\b(?:wages?|earns?|earnings|remuneration|"
+    r"allowances?|stipends?|spending|expenditures?|expenses|(?<!in )charges?|charged)\b|"
+    r"\b(?:the|their|his|her|its|monthly|annual|yearly|daily) pay\b",
+    re.IGNORECASE,
+)
 _Q_COUNT = re.compile(
     r"\bhow many\b|\bhow much\b|\bwhat (?:is the )?number of\b|\bhow (?:big|large)\b|"
     # "What is the total number of …", "What is the size of …", "What is the minimum age …"
@@ -288,14 +296,8 @@ _Q_FREQUENCY = re.compile(
 # states. Not in a question about the past ("What did the latest pledge ask?": what it said).
 # "current" of the present ("the current Commandant", "SACEUR current name"), not after a verb of
 # keeping ("How is it kept current?", "stays current": up to date, a manner)
-_CURRENT = (
-    "".join(
-        rf"(?<!\b{verb} )"
-        for verb in ("keep", "keeps", "kept", "keeping", "stay", "stays", "stayed")
-    )
-    + "".join(rf"(?<!\b{verb} )" for verb in ("remain", "remains", "remained"))
-    + "current"
-)
+_KEEPING = ("keep", "keeps", "kept", "keeping", "stay", "stays", "stayed", "remain", "remains")
+_CURRENT = "".join(rf"(?<!\b{verb} )" for verb in _KEEPING + ("remained",)) + "current"
 _Q_NOW = re.compile(
     rf"\b(?:{_CURRENT}|currently|next|upcoming|latest|today|nowadays|at present|presently|this year|"
     r"now|at the moment|these days)\b(?!['’]s)",
@@ -441,12 +443,7 @@ def expected_types(question: str, definition: bool = False, wants_list: bool = F
         out.add(FREQUENCY)
     elif _Q_PROPORTION.search(question):
         out.add(PROPORTION)
-    elif _Q_MONEY.search(question) and re.search(
-        r"\bhow much\b|\b(salary|cost|price|fee|budget)|\b(?:wages?|earns?|earnings|remuneration|"
-        r"allowances?|stipends?|spending|expenditures?|expenses|(?<!in )charges?|charged)\b|\b(?:the|their|his|her|its|monthly|annual|yearly|daily) pay\b",
-        question,
-        re.I,
-    ):
+    elif _Q_MONEY.search(question) and _Q_MONEY_AMOUNT.search(question):
         out.add(MONEY)
     elif _Q_COUNT.search(question):
         out.add(COUNT)
