@@ -379,10 +379,10 @@ _Q_NGO = re.compile(
     r"\b(?:what|which)\s+(?:\w+\s+)?(?:ngos?|non-governmental\s+organi[sz]ations?|charit(?:y|ies))\b",
     re.IGNORECASE,
 )
+# (universities, companies and NGOs have their own types, read before this one)
 _Q_ORGANISATIONS = re.compile(
-    r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|ngos|agencies|institutions|bodies|"
-    r"universities|colleges|institutes|academies|schools|companies|firms|charities|foundations|"
-    r"ministries)\b",
+    r"\b(?:what|which) (?:\w+ )?(?:organi[sz]ations|agencies|institutions|bodies|institutes|"
+    r"schools|foundations|ministries)\b",
     re.IGNORECASE,
 )
 # "Who is the Director General of …?": the question names the office, so its holder's name answers.
