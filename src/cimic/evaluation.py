@@ -115,15 +115,14 @@ def evaluate(assistant, items: Iterable[dict], corpus_dir: Path, k: int = 5) -> 
     for item in items:
         r = assistant.retrieve(item["question"], history=item.get("history") or [])
         answer = build_answer(r.question, r.query, r.data, r.candidates, k, r.evidence, always)
-        restated = {
-            (c.doc, c.start, c.end): c.text
-            for c in (r.data.chunks[row] for row in r.candidates.rows[:DUPLICATE_DEPTH])
-        }
-        rank = (
-            answering_rank(answer, item["evidence"], aliases, restated)
-            if item["evidence"]
-            else None
-        )
+        rank = None
+        if item["evidence"]:
+            # the texts of the restatements a shown passage stands for (its also_in spans)
+            restated = {
+                (c.doc, c.start, c.end): c.text
+                for c in (r.data.chunks[row] for row in r.candidates.rows[:DUPLICATE_DEPTH])
+            }
+            rank = answering_rank(answer, item["evidence"], aliases, restated)
         about = item.get("about") or next((e.get("doc") for e in item["evidence"]), None)
         out.append(
             Outcome(
