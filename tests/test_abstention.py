@@ -493,6 +493,11 @@ def test_a_question_ending_in_a_preposition_asks_no_definition():
         ("Was MC 411 criticised by any Ally?", "criticised"),
         ("Has the policy ever been revised?", "revised"),
         ("Is the office located in Brussels?", None),
+        # a word ending in -en or -ed that is no verb is no participle; a name is none either
+        ("Were women in the camps more exposed to violence?", "exposed"),
+        ("How are children impacted by armed conflict?", "impacted"),
+        ("Where is the headquarters of UN Women?", None),
+        ("Is Allied Command Operations responsible for planning?", None),
         # "Why was X written?" asks what X is for; with an agent, the agent's motive
         ("Why was the NATO Military Policy on CIMIC written?", None),
         ("Why did Sweden create the centre?", "create"),

@@ -923,17 +923,14 @@ _PREDICATE = [
         rf"(?:(?:{_ADVERBS})\s+)?([a-z]{{3,}})\b"
     ),
     # "Why was … criticised?", "When was … appointed?", "Where is … located?": the participle
+    # (the first word ending in -ed or -en that can be a verb: not "women", "children"; _participle)
     re.compile(
-        r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b"
-        r".*?\b([a-z]{3,}(?:ed|en))\b",
+        r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b(.*)",
         re.IGNORECASE,
     ),
     # Yes/no in the passive or perfect: "Was MC 411 *criticised* by any Ally?", "Has the policy
     # ever been *revised*?": the participle
-    re.compile(
-        r"^\s*(?:and\s+)?(?:is|are|was|were|has|have|had)\b.*?\b([a-z]{3,}(?:ed|en))\b",
-        re.IGNORECASE,
-    ),
+    re.compile(r"^\s*(?:and\s+)?(?:is|are|was|were|has|have|had)\b(.*)", re.IGNORECASE),
     # "Which agency *funds* the …", "Which Allies *opposed* the term …": a subject question's verb,
     # a word ending in -s or -ed just before the object's determiner or name
     re.compile(
@@ -1034,20 +1031,47 @@ _MADE = frozenset(
     + ["drafted", "issued", "published", "formed", "designed", "produced", "made", "built"]
 )
 _PARTICLE = re.compile(r"\s+(?:up|out|off|down|away|back|over)\b", re.IGNORECASE)
+# Indices in _PREDICATE of the two passive forms, whose participle _participle finds
+_PASSIVES = (4, 5)
+_ENDED = re.compile(r"\b([a-z]{3,}(?:ed|en))\b")
+
+
+@lru_cache(maxsize=4096)
+def _readings(word: str) -> dict[str, tuple[str, ...]]:
+    """The parts of speech a word can have, with their lemmas (lemminflect's English lexicon)."""
+    from lemminflect import getAllLemmas
+
+    return getAllLemmas(word)
+
+
+def _participle(question: str, start: int) -> tuple[str, int] | None:
+    """The first word from `start` that ends in -ed or -en and can be a verb ("exposed"; not
+    "women", which the lexicon knows only as a noun), with where it ends."""
+    for m in _ENDED.finditer(question, start):
+        readings = _readings(m.group(1))
+        if not readings or "VERB" in readings:
+            return m.group(1), m.end(1)
+    return None
 
 
 def predicate(question: str) -> str | None:
     """The verb that says what the question asks of its subject ("Who *chairs* …", "Why was …
     *criticised*?", "How do I *apply* …"), lower-cased; None when the form shows none."""
-    for pattern in _PREDICATE:
+    for i, pattern in enumerate(_PREDICATE):
         m = pattern.search(question)
-        if m:
-            word = m.group(1).lower()
-            if _PARTICLE.match(question, m.end(1)):
-                return None  # "Who *wrapped up* …": a phrasal verb means what its word does not
-            if word in _MADE and _Q_REASON.search(question):
-                return None  # "Why was X *written*?" asks what X is for, which its aim says
-            return None if word in _FORM_VERBS or word in _LIGHT_VERBS else word
+        if not m:
+            continue
+        found = (
+            _participle(question, m.start(1)) if i in _PASSIVES else (m.group(1).lower(), m.end(1))
+        )
+        if found is None:
+            continue
+        word, end = found
+        if _PARTICLE.match(question, end):
+            return None  # "Who *wrapped up* …": a phrasal verb means what its word does not
+        if word in _MADE and _Q_REASON.search(question):
+            return None  # "Why was X *written*?" asks what X is for, which its aim says
+        return None if word in _FORM_VERBS or word in _LIGHT_VERBS else word
     return None
 
 
