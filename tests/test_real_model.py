@@ -151,6 +151,50 @@ def test_onnx_query_encoder_is_used_and_agrees(real_assistant):
         enc._onnx.encode_many = many
 
 
+def test_token_vectors_agree_between_onnx_and_pytorch(real_assistant):
+    """The export's token output is the transformer's last layer, special tokens left out, with
+    each token's place in the text; padded runs of several texts give each its own."""
+    from cimic import onnx_query
+
+    if not onnx_query.available():
+        pytest.skip("onnxruntime not installed")
+    enc = real_assistant.encoder
+    texts = ["Who counsels the chair?", "The IMS Gender Advisor advises the NCGP Chairperson."]
+    onnx = enc._onnx.token_vectors(texts)
+    kept, enc._onnx = enc._onnx, None
+    try:
+        torch = enc.token_vectors(texts)
+    finally:
+        enc._onnx = kept
+    for a, b, text in zip(onnx, torch, texts, strict=True):
+        assert a.spans == b.spans and len(a.spans) == len(a.vectors)
+        assert a.spans[0] == (0, 3) and a.spans[-1][1] == len(text)  # "Who"/"The" … "?"/"."
+        assert all(x[1] <= y[0] for x, y in zip(a.spans, a.spans[1:], strict=False))
+        assert float(np.min(np.sum(a.vectors * b.vectors, axis=1))) > 0.999
+        assert np.allclose(np.linalg.norm(a.vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_a_verb_is_read_in_context(real_assistant):
+    """ "Who *counsels* the NCGP Chairperson?" over "The IMS Gender Advisor *advises* the NCGP
+    Chairperson.": the verb read in context comes closer than an unrelated one, which the
+    single-word vectors did not tell apart (eval/README.md)."""
+    from cimic.abstention import _in_context
+
+    r = real_assistant.retrieve("Who counsels the NCGP Chairperson?")
+    data = r.data
+    row = next(i for i, c in enumerate(data.chunks) if "advises the NCGP Chairperson" in c.text)
+    enc = real_assistant.encoder
+
+    def read(question: str, verb: str) -> float:
+        vec = enc.embed_query(question)
+        return _in_context(data, question, [verb], [row], enc, vec)
+
+    counsels = read("Who counsels the NCGP Chairperson?", "counsels")
+    audits = read("Who audits the NCGP Chairperson?", "audits")
+    assert counsels > audits + 0.1
+    assert _in_context(data, "Who counsels the chair?", ["drafts"], [row], enc) is None
+
+
 @pytest.fixture
 def small_lexicon(monkeypatch):
     """Exports in a test make a lexicon of 200 words (the full one takes some 17 s to make)."""

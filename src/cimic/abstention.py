@@ -20,8 +20,11 @@ the top passages are about gender advisors. So the evidence has several named pa
   passage lacking either counts only when it is as close in meaning as the best passage);
 - ``subject_missing``: a "What is X?" question whose X no top passage defines (0.5) or even names (1).
 - ``predicate``: how well the top passages cover the verb the question asks about ("Who *chairs* …",
-  "Why was … *criticised*?", "How do I *apply* …"; see answer_types.predicate), literally or by a
-  close corpus word; 1 when the question's form shows none. Near-domain questions the documents
+  "Why was … *criticised*?", "How do I *apply* …"; see answer_types.predicate): 1 when one holds it
+  literally or the question's form shows none; else the best cosine of the verb's token vector,
+  read in the question, to any token of the top three passages' closest sentences, read in them
+  (one encoder run: "*counsels*" finds "advises", which single-word vectors do not; an encoder
+  without token vectors falls back to the closest corpus word's vector). Near-domain questions the documents
   cannot answer often name a known subject and ask something of it the documents never say.
 - ``verb_meaning``: when that verb is not in the passages, how much it adds to the question's
   closeness to their best sentence (its cosine there, less that of the question without the verb;
@@ -86,6 +89,8 @@ NEAR_CHARS = 250  # "near the focus": an answer instance within this many charac
 MEANING_MARGIN = 0.01
 NAMES_COSINE = 0.6  # a word this close to the one a list should name names the same thing
 ANCHORS = 2  # the most specific focus words found in a passage anchor the type check
+CONTEXT_SENTENCES = 1  # ... and in how many of each passage's sentences, the closest to it
+CONTEXT_TOP = 3  # passages in which a verb the question asks about is read in context
 COUNTED_COSINE = 0.55  # "How many staff": a count of "personnel" is near enough
 FACTOID_TYPES = frozenset(
     {
@@ -554,6 +559,65 @@ def _verb_meaning(
     return cos - other
 
 
+def _context_texts(data: IndexData, rows: list[int], query_vector) -> list[str]:
+    """The sentences of the passages in which a question's word is read: each passage's
+    CONTEXT_SENTENCES closest to the question (a sentence is shorter to encode than its passage,
+    and reads the word as well: see eval/README.md)."""
+    if query_vector is None:
+        return [data.chunks[r].text for r in rows]
+    out = []
+    for row in rows:
+        text = data.chunks[row].text
+        lo, hi = int(data.sentence_rows[row]), int(data.sentence_rows[row + 1])
+        if hi <= lo:
+            out.append(text)
+            continue
+        sims = data.sentence_vectors.dot(slice(lo, hi), query_vector)
+        for i in sorted(np.argsort(-sims)[:CONTEXT_SENTENCES]):
+            _, start, end = (int(v) for v in data.sentences[lo + i])
+            out.append(text[start:end])
+    return out
+
+
+def _in_context(
+    data: IndexData,
+    text: str,
+    words_: list[str],
+    rows: list[int],
+    encoder,
+    query_vector=None,
+) -> float | None:
+    """How close a word of the question, read in the question, comes to any word of the
+    passages, read in them: the best cosine of the model's last-layer token vectors (one encoder
+    run over the question and the passages). "Who *counsels* the chair …" finds "advises" there,
+    as the words' vectors alone do not. `words_` are the forms to look for in the question (a
+    misspelling's correction, then the word as written); None when the encoder gives no token
+    vectors or no form is in the question."""
+    tokens = getattr(encoder, "token_vectors", None)
+    found = next(
+        (
+            m
+            for w in words_
+            if w
+            for m in [re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE)]
+            if m
+        ),
+        None,
+    )
+    if tokens is None or found is None or not rows:
+        return None
+    got = tokens([text] + _context_texts(data, rows, query_vector))
+    if not got:
+        return None
+    asked = got[0]
+    inside = [i for i, (a, b) in enumerate(asked.spans) if a >= found.start() and b <= found.end()]
+    if not inside:
+        return None
+    v = asked.vectors[inside].mean(axis=0)
+    v = v / max(float(np.linalg.norm(v)), 1e-12)
+    return max((float((t.vectors @ v).max()) for t in got[1:] if len(t.vectors)), default=None)
+
+
 def gather_evidence(
     data: IndexData, question: Question, cands: Candidates, encoder=None, top: int = TOP
 ) -> Evidence:
@@ -592,6 +656,16 @@ def gather_evidence(
     predicate = cov[verb] if verb else 1.0
     verb_meaning = 0.0
     if verb and predicate < 1.0 and encoder is not None:
+        in_context = _in_context(
+            data,
+            question.text,
+            [verb, question.verb],
+            rows[:CONTEXT_TOP],
+            encoder,
+            cands.query_vector,
+        )
+        if in_context is not None:
+            predicate = in_context
         verb_meaning = _verb_meaning(data, question, cands, rows, encoder)
     if focus_words:
         weight = sum(spec.values())

@@ -63,6 +63,11 @@ class Encoder(ABC):
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self.embed_query(t) for t in texts])
 
+    def token_vectors(self, texts: Sequence[str]) -> list | None:
+        """Each text's normalised token vectors with their character spans
+        (onnx_query.TokenVectors), or None when this encoder cannot give them."""
+        return None
+
     def canary(self) -> np.ndarray:
         """Embedding of a fixed text: two encoders that embed it alike are the same model."""
         cached = getattr(self, "_canary", None)
@@ -269,6 +274,35 @@ class SentenceTransformerEncoder(Encoder):
             return super().embed_queries(texts)
         return _cached_many(self._cache, self._onnx, texts)
 
+    def token_vectors(self, texts: Sequence[str]) -> list | None:
+        """Token vectors through the ONNX export when it answers, else through the transformer."""
+        if self._onnx is not None:
+            out = self._onnx.token_vectors(list(texts))
+            if out is not None:
+                return out
+        if self._fast is None or not texts:
+            return None
+        import torch
+
+        from .onnx_query import token_result
+
+        model, tokenizer, max_len = self._fast
+        out = []
+        for text in texts:
+            enc = tokenizer(
+                [text],
+                truncation=True,
+                max_length=max_len,
+                return_tensors="pt",
+                return_offsets_mapping=True,
+            )
+            offsets = [tuple(int(v) for v in o) for o in enc.pop("offset_mapping")[0]]
+            with self._lock, torch.inference_mode():
+                hidden = model(**enc).last_hidden_state[0].numpy()
+            keep = [i for i, (a, b) in enumerate(offsets) if b > a]
+            out.append(token_result(hidden[keep], [offsets[i] for i in keep]))
+        return out
+
 
 class OnnxQueryEncoder(Encoder):
     """Questions through an index's verified ONNX export; PyTorch loaded only to embed documents.
@@ -332,6 +366,10 @@ class OnnxQueryEncoder(Encoder):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _cached_many(self._cache, self._onnx, texts)
+
+    def token_vectors(self, texts: Sequence[str]) -> list | None:
+        """Token vectors in one ONNX Runtime run (None from an export older than format 3)."""
+        return self._onnx.token_vectors(list(texts)) if texts else None
 
     def export_onnx(self, index_dir: Path) -> bool:
         """True when index_dir holds the verified export (made through PyTorch if missing)."""

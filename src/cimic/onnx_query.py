@@ -30,6 +30,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,7 +45,23 @@ CHECK_TEXTS = [
     "word " * 300,  # truncated at the model's maximum length
 ]
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-EXPORT_FORMAT = 2  # 2: the graph is fused by ONNX Runtime's transformer optimizer
+
+
+class TokenVectors(NamedTuple):
+    """One text's normalised token vectors and each token's (start, end) in the text."""
+
+    vectors: np.ndarray
+    spans: list[tuple[int, int]]
+
+
+def token_result(hidden: np.ndarray, spans: list[tuple[int, int]]) -> TokenVectors:
+    """Token vectors normalised to unit length, with their spans."""
+    v = np.asarray(hidden, dtype=np.float32)
+    return TokenVectors(v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12), spans)
+
+
+EXPORT_FORMAT = 3  # 2: the graph is fused by ONNX Runtime's transformer optimizer; 3: it also
+# gives each token's vector (abstention reads a question's verb in context)
 
 
 _threadpools = None  # threadpoolctl's view of the loaded BLAS libraries, made on first use
@@ -293,6 +310,8 @@ class OnnxQuery:
         self.tokenizer = tokenizer
         self.lexicon: Lexicon | None = None  # set by load() when the export has one
         self.dim = int(self._session.get_outputs()[0].shape[-1])
+        # an export of format 3 also gives each token's vector
+        self._tokens = "tokens" in {o.name for o in self._session.get_outputs()}
 
     def encode(self, text: str) -> np.ndarray:
         """Normalised float32 vector of one text."""
@@ -303,7 +322,8 @@ class OnnxQuery:
             "token_type_ids": enc.type_ids,
         }
         feed = {k: np.asarray([values[k]], dtype=np.int64) for k in INPUTS if k in self._names}
-        vec = self._session.run(None, feed)[0][0].astype(np.float32)
+        vec = self._session.run(["embedding"] if self._tokens else None, feed)[0][0]
+        vec = vec.astype(np.float32)
         return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
     def encode_many(self, texts: list[str]) -> np.ndarray:
@@ -318,8 +338,31 @@ class OnnxQuery:
             values["attention_mask"][j, :n] = e.attention_mask
             values["token_type_ids"][j, :n] = e.type_ids
         feed = {k: values[k] for k in INPUTS if k in self._names}
-        vecs = self._session.run(None, feed)[0].astype(np.float32)
+        vecs = self._session.run(["embedding"] if self._tokens else None, feed)[0]
+        vecs = vecs.astype(np.float32)
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+
+    def token_vectors(self, texts: list[str]) -> list[TokenVectors] | None:
+        """Each text's normalised token vectors (the model's last layer, special tokens left
+        out) with each token's character span, in one run; None for an export made before the
+        graph gave them (`cimic index` makes it again)."""
+        if not self._tokens:
+            return None
+        encs = self.tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encs)
+        values = {k: np.zeros((len(encs), width), dtype=np.int64) for k in INPUTS}
+        for j, e in enumerate(encs):
+            n = len(e.ids)
+            values["input_ids"][j, :n] = e.ids
+            values["attention_mask"][j, :n] = e.attention_mask
+            values["token_type_ids"][j, :n] = e.type_ids
+        feed = {k: values[k] for k in INPUTS if k in self._names}
+        hidden = self._session.run(["tokens"], feed)[0]
+        out = []
+        for j, e in enumerate(encs):
+            keep = [i for i, (a, b) in enumerate(e.offsets) if b > a and e.attention_mask[i]]
+            out.append(token_result(hidden[j, keep], [tuple(e.offsets[i]) for i in keep]))
+        return out
 
 
 def agreement(onnx: OnnxQuery, reference) -> float:
@@ -350,7 +393,7 @@ def export(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), hidden
 
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = onnx_path.with_suffix(f".tmp{os.getpid()}")
@@ -381,8 +424,8 @@ def export(
                 args,
                 str(plain),
                 input_names=list(INPUTS),
-                output_names=["embedding"],
-                dynamic_axes=axes,
+                output_names=["embedding", "tokens"],
+                dynamic_axes={**axes, "tokens": {0: "batch", 1: "tokens"}},
                 opset_version=17,
                 dynamo=False,
             )
@@ -502,6 +545,12 @@ def load(index_dir: Path, fingerprint: str, lexicon: bool = True) -> OnnxQuery |
     except Exception as exc:  # noqa: BLE001
         log.warning("cannot load %s (%s); questions are encoded with PyTorch", onnx_path, exc)
         return None
+    if not onnx._tokens:
+        log.warning(
+            "the ONNX query encoder in %s predates token vectors; a question's verb is compared "
+            "with the passages word by word, not in context (run `cimic index` to re-export)",
+            index_dir,
+        )
     if lexicon:
         onnx.lexicon = _load_lexicon(index_dir, fingerprint, meta)
     return onnx
