@@ -180,19 +180,20 @@ def test_a_verb_is_read_in_context(real_assistant):
     single-word vectors did not tell apart (eval/README.md)."""
     from cimic.abstention import _in_context
 
-    r = real_assistant.retrieve("Who counsels the NCGP Chairperson?")
-    data = r.data
-    row = next(i for i, c in enumerate(data.chunks) if "advises the NCGP Chairperson" in c.text)
     enc = real_assistant.encoder
+    passage = "The IMS Gender Advisor advises the NCGP Chairperson."
 
-    def read(question: str, verb: str) -> float:
-        vec = enc.embed_query(question)
-        return _in_context(data, question, [verb], [row], enc, vec)
+    def read(question: str, verb: str) -> float | None:
+        got = enc.token_vectors([question, passage])
+        return _in_context(question, [verb], got[0], got[1:])
 
-    counsels = read("Who counsels the NCGP Chairperson?", "counsels")
-    audits = read("Who audits the NCGP Chairperson?", "audits")
-    assert counsels > audits + 0.1
-    assert _in_context(data, "Who counsels the chair?", ["drafts"], [row], enc) is None
+    assert read("Who counsels the NCGP Chairperson?", "counsels") > (
+        read("Who audits the NCGP Chairperson?", "audits") + 0.1
+    )
+    assert read("Who counsels the chair?", "drafts") is None  # not in the question
+    # the pooled vector of a text in the run is its embedding
+    got = enc.token_vectors(["Who counsels the chair?", passage])
+    assert float(got[1].pooled @ enc.embed_query(passage)) > 0.9999
 
 
 @pytest.fixture

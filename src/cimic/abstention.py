@@ -535,16 +535,20 @@ def describes(
     return False
 
 
-def _verb_meaning(
-    data: IndexData, question: Question, cands: Candidates, rows: list[int], encoder
-) -> float:
-    """How much the question's verb adds to its closeness to the top passages' best sentence: that
-    cosine less the cosine of the question without the verb (as written; the caller checks it
-    has one)."""
+def _without_verb(question: Question) -> str | None:
+    """The question with its verb left out (as written), or None when that changes nothing."""
+    if not question.verb:
+        return None
     verb = re.compile(rf"\b{re.escape(question.verb)}\b", re.IGNORECASE)
     without = " ".join(verb.sub(" ", question.text, count=1).split())
-    if not without or without == question.text:
-        return 0.0
+    return without if without and without != question.text else None
+
+
+def _verb_meaning(
+    data: IndexData, cands: Candidates, rows: list[int], without: np.ndarray
+) -> float:
+    """How much the question's verb adds to its closeness to the top passages' best sentence: that
+    cosine less the cosine of the question without the verb (`without`, its vector)."""
     best, cos = None, -2.0
     for row in rows:
         lo, hi = int(data.sentence_rows[row]), int(data.sentence_rows[row + 1])
@@ -555,8 +559,7 @@ def _verb_meaning(
                 best, cos = lo + i, float(sims[i])
     if best is None:
         return 0.0
-    other = float(data.sentence_vectors.dot(slice(best, best + 1), encoder.embed_query(without))[0])
-    return cos - other
+    return cos - float(data.sentence_vectors.dot(slice(best, best + 1), without)[0])
 
 
 def _context_texts(data: IndexData, rows: list[int], query_vector) -> list[str]:
@@ -579,43 +582,52 @@ def _context_texts(data: IndexData, rows: list[int], query_vector) -> list[str]:
     return out
 
 
-def _in_context(
-    data: IndexData,
-    text: str,
-    words_: list[str],
-    rows: list[int],
-    encoder,
-    query_vector=None,
-) -> float | None:
+def _in_context(text: str, forms: list[str | None], asked, passages: list) -> float | None:
     """How close a word of the question, read in the question, comes to any word of the
-    passages, read in them: the best cosine of the model's last-layer token vectors (one encoder
-    run over the question and the passages). "Who *counsels* the chair …" finds "advises" there,
-    as the words' vectors alone do not. `words_` are the forms to look for in the question (a
-    misspelling's correction, then the word as written); None when the encoder gives no token
-    vectors or no form is in the question."""
-    tokens = getattr(encoder, "token_vectors", None)
+    passages, read in them: the best cosine of the model's last-layer token vectors (`asked`, the
+    question's, and `passages`, onnx_query.TokenVectors). "Who *counsels* the chair …" finds
+    "advises" there, as the words' vectors alone do not. `forms` are the forms to look for in
+    the question (a misspelling's correction, then the word as written); None when no form is
+    in it."""
     found = next(
         (
             m
-            for w in words_
+            for w in forms
             if w
             for m in [re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE)]
             if m
         ),
         None,
     )
-    if tokens is None or found is None or not rows:
+    if found is None:
         return None
-    got = tokens([text] + _context_texts(data, rows, query_vector))
-    if not got:
-        return None
-    asked = got[0]
     inside = [i for i, (a, b) in enumerate(asked.spans) if a >= found.start() and b <= found.end()]
     if not inside:
         return None
     v = asked.vectors[inside].mean(axis=0)
     v = v / max(float(np.linalg.norm(v)), 1e-12)
-    return max((float((t.vectors @ v).max()) for t in got[1:] if len(t.vectors)), default=None)
+    return max((float((t.vectors @ v).max()) for t in passages if len(t.vectors)), default=None)
+
+
+def _read_verb(
+    data: IndexData, question: Question, verb: str, cands: Candidates, rows: list[int], encoder
+) -> tuple[float | None, float]:
+    """For a verb the top passages lack: how close it comes to their words in context
+    (_in_context; None when the encoder gives no token vectors) and what it adds to the
+    question's meaning (_verb_meaning), from one encoder run over the question, the question
+    without its verb and the closest sentences of the top CONTEXT_TOP passages."""
+    without = _without_verb(question)
+    context = _context_texts(data, rows[:CONTEXT_TOP], cands.query_vector)
+    texts = [question.text] + ([without] if without else [])
+    tokens = getattr(encoder, "token_vectors", None)
+    got = tokens(texts + context) if tokens is not None and context else None
+    in_context = None
+    if got:
+        in_context = _in_context(question.text, [verb, question.verb], got[0], got[len(texts) :])
+    if not without:
+        return in_context, 0.0
+    vector = got[1].pooled if got else encoder.embed_query(without)
+    return in_context, _verb_meaning(data, cands, rows, vector)
 
 
 def gather_evidence(
@@ -656,17 +668,9 @@ def gather_evidence(
     predicate = cov[verb] if verb else 1.0
     verb_meaning = 0.0
     if verb and predicate < 1.0 and encoder is not None:
-        in_context = _in_context(
-            data,
-            question.text,
-            [verb, question.verb],
-            rows[:CONTEXT_TOP],
-            encoder,
-            cands.query_vector,
-        )
+        in_context, verb_meaning = _read_verb(data, question, verb, cands, rows, encoder)
         if in_context is not None:
             predicate = in_context
-        verb_meaning = _verb_meaning(data, question, cands, rows, encoder)
     if focus_words:
         weight = sum(spec.values())
         focus = sum(spec[w] * cov[w] for w in focus_words) / weight

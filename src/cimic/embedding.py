@@ -300,7 +300,7 @@ class SentenceTransformerEncoder(Encoder):
             with self._lock, torch.inference_mode():
                 hidden = model(**enc).last_hidden_state[0].numpy()
             keep = [i for i, (a, b) in enumerate(offsets) if b > a]
-            out.append(token_result(hidden[keep], [offsets[i] for i in keep]))
+            out.append(token_result(hidden[keep], [offsets[i] for i in keep], hidden.mean(axis=0)))
         return out
 
 

@@ -45,19 +45,29 @@ CHECK_TEXTS = [
     "word " * 300,  # truncated at the model's maximum length
 ]
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+PAD_SHARE = 1.5  # texts share a run while the longest is at most this times the shortest
 
 
 class TokenVectors(NamedTuple):
-    """One text's normalised token vectors and each token's (start, end) in the text."""
+    """One text's normalised token vectors, each token's (start, end) in the text, and the
+    text's normalised mean-pooled vector (its embedding, as `encode` gives it)."""
 
     vectors: np.ndarray
     spans: list[tuple[int, int]]
+    pooled: np.ndarray
 
 
-def token_result(hidden: np.ndarray, spans: list[tuple[int, int]]) -> TokenVectors:
-    """Token vectors normalised to unit length, with their spans."""
+def token_result(
+    hidden: np.ndarray, spans: list[tuple[int, int]], pooled: np.ndarray
+) -> TokenVectors:
+    """Token and pooled vectors normalised to unit length, with the tokens' spans."""
     v = np.asarray(hidden, dtype=np.float32)
-    return TokenVectors(v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12), spans)
+    p = np.asarray(pooled, dtype=np.float32)
+    return TokenVectors(
+        v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12),
+        spans,
+        p / max(float(np.linalg.norm(p)), 1e-12),
+    )
 
 
 EXPORT_FORMAT = 3  # 2: the graph is fused by ONNX Runtime's transformer optimizer; 3: it also
@@ -344,24 +354,35 @@ class OnnxQuery:
 
     def token_vectors(self, texts: list[str]) -> list[TokenVectors] | None:
         """Each text's normalised token vectors (the model's last layer, special tokens left
-        out) with each token's character span, in one run; None for an export made before the
-        graph gave them (`cimic index` makes it again)."""
+        out) with each token's character span, and its pooled vector; None for an export made
+        before the graph gave them (`cimic index` makes it again). Texts of like length share a
+        run (padding a short question to a long sentence costs more than a second run)."""
         if not self._tokens:
             return None
         encs = self.tokenizer.encode_batch(list(texts))
-        width = max(len(e.ids) for e in encs)
-        values = {k: np.zeros((len(encs), width), dtype=np.int64) for k in INPUTS}
-        for j, e in enumerate(encs):
-            n = len(e.ids)
-            values["input_ids"][j, :n] = e.ids
-            values["attention_mask"][j, :n] = e.attention_mask
-            values["token_type_ids"][j, :n] = e.type_ids
-        feed = {k: values[k] for k in INPUTS if k in self._names}
-        hidden = self._session.run(["tokens"], feed)[0]
-        out = []
-        for j, e in enumerate(encs):
-            keep = [i for i, (a, b) in enumerate(e.offsets) if b > a and e.attention_mask[i]]
-            out.append(token_result(hidden[j, keep], [tuple(e.offsets[i]) for i in keep]))
+        out: list = [None] * len(encs)
+        order = sorted(range(len(encs)), key=lambda j: len(encs[j].ids))
+        groups: list[list[int]] = []
+        for j in order:
+            if groups and len(encs[j].ids) <= PAD_SHARE * len(encs[groups[-1][0]].ids):
+                groups[-1].append(j)
+            else:
+                groups.append([j])
+        for group in groups:
+            width = max(len(encs[j].ids) for j in group)
+            values = {k: np.zeros((len(group), width), dtype=np.int64) for k in INPUTS}
+            for row, j in enumerate(group):
+                e, n = encs[j], len(encs[j].ids)
+                values["input_ids"][row, :n] = e.ids
+                values["attention_mask"][row, :n] = e.attention_mask
+                values["token_type_ids"][row, :n] = e.type_ids
+            feed = {k: values[k] for k in INPUTS if k in self._names}
+            pooled, hidden = self._session.run(["embedding", "tokens"], feed)
+            for row, j in enumerate(group):
+                e = encs[j]
+                keep = [i for i, (a, b) in enumerate(e.offsets) if b > a and e.attention_mask[i]]
+                spans = [tuple(e.offsets[i]) for i in keep]
+                out[j] = token_result(hidden[row, keep], spans, pooled[row])
         return out
 
 
