@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -422,6 +423,37 @@ def test_a_paraphrased_verb_adds_meaning_and_an_unsaid_one_takes_it_away(real_as
     assert heads.predicate == 1.0 and heads.verb_meaning == 0.0
     model = real_assistant.abstention
     assert not model.abstains(runs) and model.abstains(audits)
+
+
+def test_the_verb_is_read_in_context_only_when_the_decision_can_hang_on_it(real_assistant):
+    """Answering reads a missing verb in context only when the decision can change with it;
+    evaluation reads every feature. The decisions are the same either way."""
+    model = real_assistant.abstention
+    skipped = read = 0
+    for q in [
+        "Who counsels the chair of the gender perspectives committee?",
+        "Who arranges the gatherings of the gender committee and its executive?",
+        "Who audits NATO's implementation of UNSCR 1325?",
+        "Who drafted NATO's 2004 trafficking policy?",
+        "Who runs Allied Command Operations?",
+        "Who audits Allied Command Operations?",
+        "Why did Sweden create the Nordic Centre for Gender in Military Operations?",
+        "How do I enrol in an NCGM course?",
+    ]:
+        full = real_assistant.retrieve(q, full_evidence=True).evidence
+        lazy = real_assistant.retrieve(q).evidence
+        assert full.predicate < 1.0, q
+        assert model.abstains(full) == model.abstains(lazy), q
+        if lazy.predicate == full.predicate:
+            read += 1
+        else:
+            skipped += 1
+            assert (
+                model.abstains(lazy)
+                == model.abstains(dataclasses.replace(lazy, predicate=0.0))
+                == model.abstains(dataclasses.replace(lazy, predicate=1.0))
+            ), q
+    assert skipped and read
 
 
 def test_a_word_whose_stem_is_a_stop_word_anchors_nothing(real_assistant):

@@ -47,7 +47,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -89,8 +89,8 @@ NEAR_CHARS = 250  # "near the focus": an answer instance within this many charac
 MEANING_MARGIN = 0.01
 NAMES_COSINE = 0.6  # a word this close to the one a list should name names the same thing
 ANCHORS = 2  # the most specific focus words found in a passage anchor the type check
-CONTEXT_SENTENCES = 1  # ... and in how many of each passage's sentences, the closest to it
-CONTEXT_TOP = 3  # passages in which a verb the question asks about is read in context
+CONTEXT_TOP = 3  # passages in which a verb the question asks about is read in context ...
+CONTEXT_SENTENCES = 1  # ... and in how many of each one's sentences (the closest to the question)
 COUNTED_COSINE = 0.55  # "How many staff": a count of "personnel" is near enough
 FACTOID_TYPES = frozenset(
     {
@@ -609,34 +609,45 @@ def _in_context(text: str, forms: list[str | None], asked, passages: list) -> fl
     return max((float((t.vectors @ v).max()) for t in passages if len(t.vectors)), default=None)
 
 
-def _read_verb(
+def _verb_in_context(
     data: IndexData, question: Question, verb: str, cands: Candidates, rows: list[int], encoder
-) -> tuple[float | None, float]:
+) -> float | None:
     """For a verb the top passages lack: how close it comes to their words in context
-    (_in_context; None when the encoder gives no token vectors) and what it adds to the
-    question's meaning (_verb_meaning), from one encoder run over the question, the question
-    without its verb and the closest sentences of the top CONTEXT_TOP passages."""
-    without = _without_verb(question)
+    (_in_context, from one encoder run over the question and the closest sentences of the top
+    CONTEXT_TOP passages), within [0, 1]; None when the encoder gives no token vectors."""
     context = _context_texts(data, rows[:CONTEXT_TOP], cands.query_vector)
-    texts = [question.text] + ([without] if without else [])
     tokens = getattr(encoder, "token_vectors", None)
-    got = tokens(texts + context) if tokens is not None and context else None
-    in_context = None
-    if got:
-        in_context = _in_context(question.text, [verb, question.verb], got[0], got[len(texts) :])
-    if not without:
-        return in_context, 0.0
-    vector = got[1].pooled if got else encoder.embed_query(without)
-    return in_context, _verb_meaning(data, cands, rows, vector)
+    got = tokens([question.text] + context) if tokens is not None and context else None
+    if not got:
+        return None
+    value = _in_context(question.text, [verb, question.verb], got[0], got[1:])
+    return None if value is None else min(1.0, max(0.0, value))
+
+
+def _undecided(model: AbstentionModel | None, ev: Evidence) -> bool:
+    """Whether the model's decision may hang on `predicate` (always, without a model)."""
+    if model is None or "predicate" not in model.features:
+        return True
+    if model.coef[model.features.index("predicate")] < 0:
+        return True  # (a fitted model keeps it at or above zero; a weight below would reverse it)
+    return model.abstains(replace(ev, predicate=0.0)) != model.abstains(replace(ev, predicate=1.0))
 
 
 def gather_evidence(
-    data: IndexData, question: Question, cands: Candidates, encoder=None, top: int = TOP
+    data: IndexData,
+    question: Question,
+    cands: Candidates,
+    encoder=None,
+    top: int = TOP,
+    decide: AbstentionModel | None = None,
 ) -> Evidence:
     """The features of the abstention decision for one question and its ranked candidates.
 
     Word vectors come from the candidates (embedded with the question); without them, `encoder`
-    embeds the words the corpus lacks.
+    embeds the words the corpus lacks. With `decide`, the verb is read in context (one more
+    encoder run) only when that can change the decision: the model's weight on `predicate` is
+    never negative, so when it decides alike at 0 and at 1 it decides alike at any value between,
+    and the word vectors' value stands (evaluation passes no model and gets every feature).
     """
     qw = cands.words or embed_question_words(data, question, encoder)
     rows = cands.rows[:top]
@@ -668,9 +679,9 @@ def gather_evidence(
     predicate = cov[verb] if verb else 1.0
     verb_meaning = 0.0
     if verb and predicate < 1.0 and encoder is not None:
-        in_context, verb_meaning = _read_verb(data, question, verb, cands, rows, encoder)
-        if in_context is not None:
-            predicate = in_context
+        without = _without_verb(question)
+        if without:
+            verb_meaning = _verb_meaning(data, cands, rows, encoder.embed_query(without))
     if focus_words:
         weight = sum(spec.values())
         focus = sum(spec[w] * cov[w] for w in focus_words) / weight
@@ -807,7 +818,7 @@ def gather_evidence(
         stated = {y for r in rows[:COVERAGE_TOP] for y in at.years(data.chunks[r].text)}
         missing_years = [y for y in years if y not in stated]
     year_missing = len(missing_years) / len(years) if years else 0.0
-    return Evidence(
+    ev = Evidence(
         dense,
         coverage,
         focus,
@@ -830,6 +841,12 @@ def gather_evidence(
         verb=verb,
         question=question.text,
     )
+    # the verb read in context, when the passages lack it and that can change the decision
+    if verb and predicate < 1.0 and encoder is not None and _undecided(decide, ev):
+        in_context = _verb_in_context(data, question, verb, cands, rows, encoder)
+        if in_context is not None:
+            ev = replace(ev, predicate=in_context)
+    return ev
 
 
 _PAST_HOLDER = re.compile(

@@ -178,11 +178,13 @@ class Assistant:
         question: str,
         history: Sequence[str] | None = None,
         docs: Collection[str] | None = None,
+        full_evidence: bool = False,
     ) -> Retrieval:
         """The ranked candidates of a question and the evidence of the abstention decision.
 
         `ask` is this plus the decision and the passages; evaluation calls it to score rankings and
-        refit the decision without asking twice.
+        refit the decision without asking twice, with `full_evidence` (every feature read, even
+        one the shipped decision does not hang on).
         """
         question = clean_question(question)
         past = [clean_question(h) for h in (history or []) if isinstance(h, str) and h.strip()][
@@ -205,7 +207,10 @@ class Assistant:
                 cands = search(
                     data, self.encoder.embed_query(text), parsed, self.fusion, docs, words=words
                 )
-                ev = gather_evidence(data, parsed, cands, self.encoder)
+                # (one reading only: the verb in context when the decision can hang on it;
+                # two readings are compared by their probability, which needs every feature)
+                decide = None if full_evidence or len(options) > 1 else self.abstention
+                ev = gather_evidence(data, parsed, cands, self.encoder, decide=decide)
                 p = self.abstention.probability(ev)
                 # Language was unsure: drop the conversation only if the plain question is
                 # answered better.

@@ -113,7 +113,9 @@ def evaluate(assistant, items: Iterable[dict], corpus_dir: Path, k: int = 5) -> 
     always = AbstentionModel.never()
     out = []
     for item in items:
-        r = assistant.retrieve(item["question"], history=item.get("history") or [])
+        r = assistant.retrieve(
+            item["question"], history=item.get("history") or [], full_evidence=True
+        )
         answer = build_answer(r.question, r.query, r.data, r.candidates, k, r.evidence, always)
         rank = None
         if item["evidence"]:

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,7 @@ CHECK_TEXTS = [
     "word " * 300,  # truncated at the model's maximum length
 ]
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+RECENT_TEXTS = 8  # texts whose token vectors `encode` keeps for `token_vectors`
 PAD_SHARE = 1.5  # texts share a run while the longest is at most this times the shortest
 
 
@@ -322,6 +324,10 @@ class OnnxQuery:
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         # an export of format 3 also gives each token's vector
         self._tokens = "tokens" in {o.name for o in self._session.get_outputs()}
+        # the token vectors of the last few texts encoded one by one (a question, read again in
+        # context when the abstention evidence asks)
+        self._recent: OrderedDict[str, TokenVectors] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def encode(self, text: str) -> np.ndarray:
         """Normalised float32 vector of one text."""
@@ -332,9 +338,17 @@ class OnnxQuery:
             "token_type_ids": enc.type_ids,
         }
         feed = {k: np.asarray([values[k]], dtype=np.int64) for k in INPUTS if k in self._names}
-        vec = self._session.run(["embedding"] if self._tokens else None, feed)[0][0]
-        vec = vec.astype(np.float32)
-        return vec / max(float(np.linalg.norm(vec)), 1e-12)
+        if not self._tokens:
+            vec = self._session.run(None, feed)[0][0].astype(np.float32)
+            return vec / max(float(np.linalg.norm(vec)), 1e-12)
+        pooled, hidden = self._session.run(["embedding", "tokens"], feed)
+        keep = [i for i, (a, b) in enumerate(enc.offsets) if b > a]
+        got = token_result(hidden[0, keep], [tuple(enc.offsets[i]) for i in keep], pooled[0])
+        with self._recent_lock:
+            self._recent[text] = got
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        return got.pooled
 
     def encode_many(self, texts: list[str]) -> np.ndarray:
         """Normalised float32 vectors of several short texts in one run (padded and masked, so
@@ -359,9 +373,12 @@ class OnnxQuery:
         run (padding a short question to a long sentence costs more than a second run)."""
         if not self._tokens:
             return None
+        with self._recent_lock:
+            out: list = [self._recent.get(t) for t in texts]
         encs = self.tokenizer.encode_batch(list(texts))
-        out: list = [None] * len(encs)
-        order = sorted(range(len(encs)), key=lambda j: len(encs[j].ids))
+        order = sorted(
+            (j for j in range(len(encs)) if out[j] is None), key=lambda j: len(encs[j].ids)
+        )
         groups: list[list[int]] = []
         for j in order:
             if groups and len(encs[j].ids) <= PAD_SHARE * len(encs[groups[-1][0]].ids):
