@@ -562,12 +562,10 @@ def _verb_meaning(
     return cos - float(data.sentence_vectors.dot(slice(best, best + 1), without)[0])
 
 
-def _context_texts(data: IndexData, rows: list[int], query_vector) -> list[str]:
+def _context_texts(data: IndexData, rows: list[int], query_vector: np.ndarray) -> list[str]:
     """The sentences of the passages in which a question's word is read: each passage's
     CONTEXT_SENTENCES closest to the question (a sentence is shorter to encode than its passage,
     and reads the word as well: see eval/README.md)."""
-    if query_vector is None:
-        return [data.chunks[r].text for r in rows]
     out = []
     for row in rows:
         text = data.chunks[row].text
@@ -589,16 +587,11 @@ def _in_context(text: str, forms: list[str | None], asked, passages: list) -> fl
     "advises" there, as the words' vectors alone do not. `forms` are the forms to look for in
     the question (a misspelling's correction, then the word as written); None when no form is
     in it."""
-    found = next(
-        (
-            m
-            for w in forms
-            if w
-            for m in [re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE)]
-            if m
-        ),
-        None,
-    )
+    found = None
+    for w in filter(None, forms):
+        found = re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE)
+        if found:
+            break
     if found is None:
         return None
     inside = [i for i, (a, b) in enumerate(asked.spans) if a >= found.start() and b <= found.end()]
@@ -678,7 +671,9 @@ def gather_evidence(
     head = cov[head_word] if head_word else 1.0
     predicate = cov[verb] if verb else 1.0
     verb_meaning = 0.0
-    if verb and predicate < 1.0 and encoder is not None:
+    # a verb the passages lack: what it adds to the meaning, and (below) how it reads in context
+    verb_missing = bool(verb) and predicate < 1.0 and encoder is not None
+    if verb_missing:
         without = _without_verb(question)
         if without:
             verb_meaning = _verb_meaning(data, cands, rows, encoder.embed_query(without))
@@ -842,7 +837,7 @@ def gather_evidence(
         question=question.text,
     )
     # the verb read in context, when the passages lack it and that can change the decision
-    if verb and predicate < 1.0 and encoder is not None and _undecided(decide, ev):
+    if verb_missing and _undecided(decide, ev):
         in_context = _verb_in_context(data, question, verb, cands, rows, encoder)
         if in_context is not None:
             ev = replace(ev, predicate=in_context)

@@ -297,7 +297,7 @@ _Q_FREQUENCY = re.compile(
 # "current" of the present ("the current Commandant", "SACEUR current name"), not after a verb of
 # keeping ("How is it kept current?", "stays current": up to date, a manner)
 _KEEPING = ("keep", "keeps", "kept", "keeping", "stay", "stays", "stayed", "remain", "remains")
-_CURRENT = "".join(rf"(?<!\b{verb} )" for verb in _KEEPING + ("remained",)) + "current"
+_CURRENT = "".join(rf"(?<!\b{verb} )" for verb in (*_KEEPING, "remained")) + "current"
 _Q_NOW = re.compile(
     rf"\b(?:{_CURRENT}|currently|next|upcoming|latest|today|nowadays|at present|presently|this year|"
     r"now|at the moment|these days)\b(?!['’]s)",
@@ -896,6 +896,15 @@ _NOT_VERBS = (
     "the|and|for|nor|but|with|from|into|onto|that|this|these|those|their|its|his|her|our|your|"
     "any|all|some|more|most|about|over|under|between|within|without|than|such|each|every|other"
 )
+# "Why was … criticised?", "When was … appointed?", "Where is … located?": the participle (the
+# first word ending in -ed or -en that can be a verb: not "women", "children"; _participle)
+_WH_PASSIVE = re.compile(
+    r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b(.*)",
+    re.IGNORECASE,
+)
+# Yes/no in the passive or perfect: "Was MC 411 *criticised* by any Ally?", "Has the policy ever
+# been *revised*?": the participle
+_YES_NO_PASSIVE = re.compile(r"^\s*(?:and\s+)?(?:is|are|was|were|has|have|had)\b(.*)", re.I)
 _PREDICATE = [
     # "Who chairs …", "Who founded …", "Who *currently* chairs …" (an adverb before the verb skipped)
     re.compile(
@@ -922,15 +931,8 @@ _PREDICATE = [
         r"(?:[A-Z][\w.-]*(?<![’']s)\s+(?:(?:of|for|and|on|in|the)\s+(?=[A-Z]|the\s))*){1,6}"
         rf"(?:(?:{_ADVERBS})\s+)?([a-z]{{3,}})\b"
     ),
-    # "Why was … criticised?", "When was … appointed?", "Where is … located?": the participle
-    # (the first word ending in -ed or -en that can be a verb: not "women", "children"; _participle)
-    re.compile(
-        r"^\s*(?:and\s+)?(?:why|when|where|how)\s+(?:is|are|was|were|has|have|had)\b(.*)",
-        re.IGNORECASE,
-    ),
-    # Yes/no in the passive or perfect: "Was MC 411 *criticised* by any Ally?", "Has the policy
-    # ever been *revised*?": the participle
-    re.compile(r"^\s*(?:and\s+)?(?:is|are|was|were|has|have|had)\b(.*)", re.IGNORECASE),
+    _WH_PASSIVE,
+    _YES_NO_PASSIVE,
     # "Which agency *funds* the …", "Which Allies *opposed* the term …": a subject question's verb,
     # a word ending in -s or -ed just before the object's determiner or name
     re.compile(
@@ -1031,8 +1033,7 @@ _MADE = frozenset(
     + ["drafted", "issued", "published", "formed", "designed", "produced", "made", "built"]
 )
 _PARTICLE = re.compile(r"\s+(?:up|out|off|down|away|back|over)\b", re.IGNORECASE)
-# Indices in _PREDICATE of the two passive forms, whose participle _participle finds
-_PASSIVES = (4, 5)
+_PASSIVES = (_WH_PASSIVE, _YES_NO_PASSIVE)  # forms whose participle _participle finds
 _ENDED = re.compile(r"\b([a-z]{3,}(?:ed|en))\b")
 
 
@@ -1057,12 +1058,14 @@ def _participle(question: str, start: int) -> tuple[str, int] | None:
 def predicate(question: str) -> str | None:
     """The verb that says what the question asks of its subject ("Who *chairs* …", "Why was …
     *criticised*?", "How do I *apply* …"), lower-cased; None when the form shows none."""
-    for i, pattern in enumerate(_PREDICATE):
+    for pattern in _PREDICATE:
         m = pattern.search(question)
         if not m:
             continue
         found = (
-            _participle(question, m.start(1)) if i in _PASSIVES else (m.group(1).lower(), m.end(1))
+            _participle(question, m.start(1))
+            if pattern in _PASSIVES
+            else (m.group(1).lower(), m.end(1))
         )
         if found is None:
             continue

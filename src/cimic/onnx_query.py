@@ -324,36 +324,13 @@ class OnnxQuery:
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         # an export of format 3 also gives each token's vector
         self._tokens = "tokens" in {o.name for o in self._session.get_outputs()}
-        # the token vectors of the last few texts encoded one by one (a question, read again in
+        # the outputs of the last few texts encoded one by one (a question, read again in
         # context when the abstention evidence asks)
-        self._recent: OrderedDict[str, TokenVectors] = OrderedDict()
+        self._recent: OrderedDict[str, tuple] = OrderedDict()
         self._recent_lock = threading.Lock()
 
-    def encode(self, text: str) -> np.ndarray:
-        """Normalised float32 vector of one text."""
-        enc = self.tokenizer.encode(text)
-        values = {
-            "input_ids": enc.ids,
-            "attention_mask": enc.attention_mask,
-            "token_type_ids": enc.type_ids,
-        }
-        feed = {k: np.asarray([values[k]], dtype=np.int64) for k in INPUTS if k in self._names}
-        if not self._tokens:
-            vec = self._session.run(None, feed)[0][0].astype(np.float32)
-            return vec / max(float(np.linalg.norm(vec)), 1e-12)
-        pooled, hidden = self._session.run(["embedding", "tokens"], feed)
-        keep = [i for i, (a, b) in enumerate(enc.offsets) if b > a]
-        got = token_result(hidden[0, keep], [tuple(enc.offsets[i]) for i in keep], pooled[0])
-        with self._recent_lock:
-            self._recent[text] = got
-            while len(self._recent) > RECENT_TEXTS:
-                self._recent.popitem(last=False)
-        return got.pooled
-
-    def encode_many(self, texts: list[str]) -> np.ndarray:
-        """Normalised float32 vectors of several short texts in one run (padded and masked, so
-        each equals its own `encode` within float error)."""
-        encs = self.tokenizer.encode_batch(list(texts))
+    def _feed(self, encs: list) -> dict[str, np.ndarray]:
+        """The model's inputs for tokenized texts, padded to the longest and masked."""
         width = max(len(e.ids) for e in encs)
         values = {k: np.zeros((len(encs), width), dtype=np.int64) for k in INPUTS}
         for j, e in enumerate(encs):
@@ -361,7 +338,27 @@ class OnnxQuery:
             values["input_ids"][j, :n] = e.ids
             values["attention_mask"][j, :n] = e.attention_mask
             values["token_type_ids"][j, :n] = e.type_ids
-        feed = {k: values[k] for k in INPUTS if k in self._names}
+        return {k: values[k] for k in INPUTS if k in self._names}
+
+    def encode(self, text: str) -> np.ndarray:
+        """Normalised float32 vector of one text."""
+        enc = self.tokenizer.encode(text)
+        feed = self._feed([enc])
+        if not self._tokens:
+            vec = self._session.run(None, feed)[0][0].astype(np.float32)
+            return vec / max(float(np.linalg.norm(vec)), 1e-12)
+        pooled, hidden = self._session.run(["embedding", "tokens"], feed)
+        with self._recent_lock:  # kept as they came; token_vectors reads them if asked
+            self._recent[text] = (enc, hidden[0], pooled[0])
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        vec = pooled[0].astype(np.float32)
+        return vec / max(float(np.linalg.norm(vec)), 1e-12)
+
+    def encode_many(self, texts: list[str]) -> np.ndarray:
+        """Normalised float32 vectors of several short texts in one run (padded and masked, so
+        each equals its own `encode` within float error)."""
+        feed = self._feed(self.tokenizer.encode_batch(list(texts)))
         vecs = self._session.run(["embedding"] if self._tokens else None, feed)[0]
         vecs = vecs.astype(np.float32)
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
@@ -369,38 +366,37 @@ class OnnxQuery:
     def token_vectors(self, texts: list[str]) -> list[TokenVectors] | None:
         """Each text's normalised token vectors (the model's last layer, special tokens left
         out) with each token's character span, and its pooled vector; None for an export made
-        before the graph gave them (`cimic index` makes it again). Texts of like length share a
-        run (padding a short question to a long sentence costs more than a second run)."""
+        before the graph gave them (`cimic index` makes it again). A text `encode` has just seen
+        needs no run; the others of like length share one (padding a short question to a long
+        sentence costs more than a second run)."""
         if not self._tokens:
             return None
         with self._recent_lock:
-            out: list = [self._recent.get(t) for t in texts]
-        encs = self.tokenizer.encode_batch(list(texts))
-        order = sorted(
-            (j for j in range(len(encs)) if out[j] is None), key=lambda j: len(encs[j].ids)
+            raw = [self._recent.get(t) for t in texts]
+        missing = [j for j, r in enumerate(raw) if r is None]
+        encs = dict(
+            zip(missing, self.tokenizer.encode_batch([texts[j] for j in missing]), strict=True)
         )
         groups: list[list[int]] = []
-        for j in order:
+        for j in sorted(missing, key=lambda j: len(encs[j].ids)):
             if groups and len(encs[j].ids) <= PAD_SHARE * len(encs[groups[-1][0]].ids):
                 groups[-1].append(j)
             else:
                 groups.append([j])
         for group in groups:
-            width = max(len(encs[j].ids) for j in group)
-            values = {k: np.zeros((len(group), width), dtype=np.int64) for k in INPUTS}
+            pooled, hidden = self._session.run(
+                ["embedding", "tokens"], self._feed([encs[j] for j in group])
+            )
             for row, j in enumerate(group):
-                e, n = encs[j], len(encs[j].ids)
-                values["input_ids"][row, :n] = e.ids
-                values["attention_mask"][row, :n] = e.attention_mask
-                values["token_type_ids"][row, :n] = e.type_ids
-            feed = {k: values[k] for k in INPUTS if k in self._names}
-            pooled, hidden = self._session.run(["embedding", "tokens"], feed)
-            for row, j in enumerate(group):
-                e = encs[j]
-                keep = [i for i, (a, b) in enumerate(e.offsets) if b > a and e.attention_mask[i]]
-                spans = [tuple(e.offsets[i]) for i in keep]
-                out[j] = token_result(hidden[row, keep], spans, pooled[row])
-        return out
+                raw[j] = (encs[j], hidden[row], pooled[row])
+        return [_token_vectors(*r) for r in raw]
+
+
+def _token_vectors(enc, hidden: np.ndarray, pooled: np.ndarray) -> TokenVectors:
+    """A tokenized text's TokenVectors from its row of the model's outputs (padding and special
+    tokens, which span no characters, left out)."""
+    keep = [i for i, (a, b) in enumerate(enc.offsets) if b > a and enc.attention_mask[i]]
+    return token_result(hidden[keep], [tuple(enc.offsets[i]) for i in keep], pooled)
 
 
 def agreement(onnx: OnnxQuery, reference) -> float:
