@@ -68,18 +68,6 @@ _ENUMERATION = re.compile(
     re.IGNORECASE,
 )
 
-# Questions that only a dated statement answers: asking for a year or date, or for what holds
-# now or next (a document collection is a snapshot; it answers those only where it gives dates).
-_ASKS_TIME = re.compile(
-    r"\b(what|which|in what|in which) (year|date|month)\b|\b(since when|how long ago|"
-    r"current|currently|next|upcoming|latest|today|nowadays|at present|presently|this year)\b",
-    re.IGNORECASE,
-)
-_DATE = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(January|February|March|April|May|June|July|August|September|"
-    r"October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+\d{1,4}\b|"
-    r"\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\b"
-)
 _ITEM_LINE = re.compile(r"(?m)^\s*(?:[-•*·▪◦–]|\d{1,3}[.)])\s+\S")
 
 
@@ -106,16 +94,6 @@ def defined_term(question: str) -> str | None:
 def asks_enumeration(question: str) -> bool:
     """Whether the question asks for a list of things."""
     return bool(_ENUMERATION.search(question))
-
-
-def asks_time(question: str) -> bool:
-    """Whether the question can only be answered by a dated statement."""
-    return bool(_ASKS_TIME.search(question))
-
-
-def has_date(text: str) -> bool:
-    """Whether the text states a year or a calendar date."""
-    return bool(_DATE.search(text))
 
 
 def is_enumeration(text: str) -> bool:
