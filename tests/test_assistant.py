@@ -102,3 +102,31 @@ def test_removed_document_disappears(assistant: Assistant, tiny_corpus: Path):
     assert report.removed == ("glossary.txt",)
     answer = assistant.ask("What is a gadget?", k=5)
     assert all(p.doc == "kitchen.md" for p in answer.passages + answer.weak_matches)
+
+
+def test_warm_loads_what_a_first_question_would_wait_for(assistant: Assistant, capsys):
+    from cimic import answer_types, vocabulary
+    from cimic.serve import _warm
+
+    vocabulary.english_words.cache_clear()
+    answer_types._readings.cache_clear()
+    before = assistant.ask("What are the duties of the kitchen officer?", k=3)
+    vocabulary.english_words.cache_clear()
+    answer_types._readings.cache_clear()
+    _warm(assistant)
+    assert vocabulary.english_words.cache_info().currsize == 1
+    assert answer_types._readings.cache_info().currsize >= 1
+    assert capsys.readouterr().err == ""
+    # warming answers nothing and changes no answer
+    assert assistant.ask("What are the duties of the kitchen officer?", k=3) == before
+
+
+def test_a_failed_warm_up_is_reported_and_the_server_goes_on(capsys):
+    from cimic.serve import _warm
+
+    class Broken:
+        def warm(self):
+            raise RuntimeError("no index yet")
+
+    _warm(Broken())
+    assert "warm-up failed (no index yet)" in capsys.readouterr().err

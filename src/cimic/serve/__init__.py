@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -173,6 +174,17 @@ def main(argv: list[str] | None = None) -> None:
     run(p.parse_args(argv))
 
 
+def _warm(assistant) -> None:
+    """Assistant.warm, reported on stderr if it fails (the server goes on; answers are unaffected)."""
+    try:
+        assistant.warm()
+    except Exception as exc:  # noqa: BLE001 - a warm-up must never stop the server
+        print(
+            f"cimic: warm-up failed ({exc}); the first question will load what it needs",
+            file=sys.stderr,
+        )
+
+
 def run(args: argparse.Namespace) -> None:
     """Serve with parsed options (corpus, index, model and those of add_server_options)."""
     from .. import Assistant, CimicError
@@ -188,6 +200,8 @@ def run(args: argparse.Namespace) -> None:
         assistant = Assistant.open(args.corpus, args.index, model=args.model)
     except CimicError as exc:
         sys.exit(f"cimic: {exc}")
+    # the first question's one-time loads happen now, not while a user waits
+    threading.Thread(target=_warm, args=(assistant,), name="cimic-warm", daemon=True).start()
     app = create_app(
         assistant, Path(args.feedback), access, mcp=args.mcp, audit_path=Path(args.audit_log)
     )
