@@ -200,8 +200,6 @@ def run(args: argparse.Namespace) -> None:
         assistant = Assistant.open(args.corpus, args.index, model=args.model)
     except CimicError as exc:
         sys.exit(f"cimic: {exc}")
-    # the first question's one-time loads happen now, not while a user waits
-    threading.Thread(target=_warm, args=(assistant,), name="cimic-warm", daemon=True).start()
     app = create_app(
         assistant, Path(args.feedback), access, mcp=args.mcp, audit_path=Path(args.audit_log)
     )
@@ -216,6 +214,10 @@ def run(args: argparse.Namespace) -> None:
         flush=True,
     )
     import uvicorn
+
+    # the first question's one-time loads happen now, not while a user waits (after the app is
+    # built, so that they do not delay it)
+    threading.Thread(target=_warm, args=(assistant,), name="cimic-warm", daemon=True).start()
 
     # uvicorn ends on SIGTERM or Ctrl-C alike, so the UI's temporary files are removed at exit.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
