@@ -108,8 +108,6 @@ def test_warm_loads_what_a_first_question_would_wait_for(assistant: Assistant, c
     from cimic import answer_types, vocabulary
     from cimic.serve import _warm
 
-    vocabulary.english_words.cache_clear()
-    answer_types._readings.cache_clear()
     before = assistant.ask("What are the duties of the kitchen officer?", k=3)
     vocabulary.english_words.cache_clear()
     answer_types._readings.cache_clear()

@@ -249,8 +249,7 @@ class Assistant:
         """
         english_words()
         load_lexicon()
-        with one_blas_thread():
-            self.retrieve(WARM_QUESTION, full_evidence=True)
+        self.retrieve(WARM_QUESTION, full_evidence=True)  # (one BLAS thread, as retrieve sets)
 
     def rebuild(self, progress: bool = False) -> RebuildReport:
         """Re-read corpus_dir, update index_dir (only what changed), and serve the new index."""
